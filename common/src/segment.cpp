@@ -1,0 +1,131 @@
+#include "stella/common/segment.hpp"
+
+#include <cstring>
+#include <new>
+#include <thread>
+
+#include "stella/common/error.hpp"
+#include "stella/common/platform/process.hpp"
+
+namespace stella {
+
+std::string_view to_string(SegmentKind kind) noexcept {
+  switch (kind) {
+    case SegmentKind::blob: return "blob";
+    case SegmentKind::ring: return "ring";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string kind_name(std::uint32_t raw) {
+  if (raw == static_cast<std::uint32_t>(SegmentKind::blob)) return "blob";
+  if (raw == static_cast<std::uint32_t>(SegmentKind::ring)) return "ring";
+  return "unknown kind " + std::to_string(raw);
+}
+
+std::uint64_t round_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
+
+}  // namespace
+
+std::uint64_t header_checksum(const SegmentHeader& header) noexcept {
+  unsigned char bytes[offsetof(SegmentHeader, checksum)];
+  std::memcpy(bytes, &header, sizeof bytes);
+  std::memset(bytes + offsetof(SegmentHeader, layout_version), 0, sizeof(std::uint32_t));
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char b : bytes) {
+    h ^= b;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+Segment Segment::create(std::string_view name, const SegmentSpec& spec, const platform::Permissions& perms) {
+  const std::uint64_t area_offset = round_up(sizeof(SegmentHeader), spec.area_alignment);
+  const std::uint64_t total = area_offset + spec.area_size;
+  if (spec.area_size == 0) throw Error(Errc::invalid_argument, std::string(name), "segment capacity must be > 0");
+  auto object = platform::MappedObject::create(name, static_cast<std::size_t>(total), perms);
+  // The object is zero-filled; placement-new the header so its atomic has a lifetime.
+  auto* h = new (object.data()) SegmentHeader{};
+  h->magic = kSegmentMagic;
+  h->kind = static_cast<std::uint32_t>(spec.kind);
+  h->total_size = total;
+  h->area_offset = area_offset;
+  h->area_size = spec.area_size;
+  for (int i = 0; i < 4; ++i) h->params[i] = spec.params[i];
+  const auto me = platform::current_process();
+  h->creator_pid = me.pid;
+  h->creator_start_time = me.start_time;
+  h->created_unix_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  h->checksum = header_checksum(*h);
+  // Not yet published: the caller initialises its area, then calls publish (see below).
+  return Segment(std::move(object));
+}
+
+void Segment::publish() noexcept {
+  auto* h = static_cast<SegmentHeader*>(object_.data());
+  // Pairs with the acquire load in open(): everything written before is visible to openers.
+  h->layout_version.store(kLayoutVersion, std::memory_order_release);
+}
+
+void Segment::validate(std::string_view name, const void* bytes, std::size_t size, SegmentKind expected) {
+  const std::string seg(name);
+  if (size < sizeof(SegmentHeader)) {
+    throw Error(Errc::truncated, seg,
+                "truncated: " + std::to_string(size) + " bytes, smaller than the " +
+                    std::to_string(sizeof(SegmentHeader)) + "-byte header");
+  }
+  SegmentHeader h;  // a private copy: the shared bytes may change under us
+  std::memcpy(static_cast<void*>(&h), bytes, sizeof h);
+  if (h.magic != kSegmentMagic) throw Error(Errc::bad_magic, seg, "not a Stella segment (bad magic number)");
+  const std::uint32_t version = h.layout_version.load(std::memory_order_relaxed);
+  if (version != kLayoutVersion) {
+    throw Error(Errc::version_mismatch, seg,
+                "layout version " + std::to_string(version) + ", this library reads version " +
+                    std::to_string(kLayoutVersion));
+  }
+  if (h.checksum != header_checksum(h)) throw Error(Errc::corrupt, seg, "corrupt header (checksum mismatch)");
+  if (h.kind != static_cast<std::uint32_t>(expected)) {
+    throw Error(Errc::wrong_kind, seg,
+                "is a " + kind_name(h.kind) + " segment, expected a " + std::string(to_string(expected)));
+  }
+  if (h.area_offset < sizeof(SegmentHeader) || h.area_offset > h.total_size ||
+      h.area_size > h.total_size - h.area_offset) {
+    throw Error(Errc::corrupt, seg, "corrupt header (area outside the segment)");
+  }
+  if (h.total_size > size) {
+    throw Error(Errc::truncated, seg,
+                "truncated: header says " + std::to_string(h.total_size) + " bytes, the file has " +
+                    std::to_string(size));
+  }
+}
+
+Segment Segment::open(std::string_view name, SegmentKind expected, platform::Access access,
+                      std::chrono::milliseconds init_wait) {
+  const auto deadline = std::chrono::steady_clock::now() + init_wait;
+  for (;;) {
+    auto object = platform::MappedObject::open(name, access);
+    bool initialising = object.size() < sizeof(SegmentHeader);
+    if (!initialising) {
+      const auto* h = static_cast<const SegmentHeader*>(object.data());
+      // Pairs with the creator's release store in publish(): once we see the version,
+      // every other header field and the initialised area are visible.
+      initialising = h->magic == kSegmentMagic && h->layout_version.load(std::memory_order_acquire) == 0;
+      if (!initialising) {
+        validate(name, object.data(), object.size(), expected);
+        return Segment(std::move(object));
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      if (object.size() < sizeof(SegmentHeader)) validate(name, object.data(), object.size(), expected);
+      throw Error(Errc::corrupt, std::string(name),
+                  "header never published (its creator died while creating it, or it is not a Stella segment)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace stella

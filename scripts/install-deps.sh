@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Stella needs, only those missing. Runs apt-get update
+# once, then one apt-get install. Works as root or through sudo.
+set -euo pipefail
+PACKAGES=(build-essential cmake pkg-config ccache
+  libasio-dev libspdlog-dev libcli11-dev libtomlplusplus-dev doctest-dev
+  nlohmann-json3-dev libmsgpack-cxx-dev libprotobuf-dev protobuf-compiler
+  libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev)
+PACKAGES+=(${STELLA_EXTRA_PACKAGES:-})
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q "${missing[@]}"

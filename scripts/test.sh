@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: a Release build, then an
+# ASan+UBSan build, then a ThreadSanitizer build of the tests labelled "tsan".
+# All with -Werror. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+scripts/install-deps.sh
+
+JOBS=${JOBS:-$(nproc)}
+BUILD_ROOT=${STELLA_BUILD_ROOT:-$ROOT/build}
+export CCACHE_DIR=${CCACHE_DIR:-$BUILD_ROOT/.ccache}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+configure_build() {  # dir, cmake args...
+  local dir=$1; shift
+  cmake -S "$ROOT" -B "$dir" -DSTELLA_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+section() { echo; echo "=== $* ($(date +%T))"; }
+
+section "Release build"
+configure_build "$BUILD_ROOT/release" -DCMAKE_BUILD_TYPE=Release
+section "Release tests"
+ctest --test-dir "$BUILD_ROOT/release" -j "$JOBS" --output-on-failure --timeout 600
+
+section "ASan+UBSan build"
+configure_build "$BUILD_ROOT/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTELLA_SANITIZE=address,undefined \
+  -DSTELLA_BUILD_BENCH=OFF
+section "ASan+UBSan tests"
+ctest --test-dir "$BUILD_ROOT/asan" -j "$JOBS" --output-on-failure --timeout 900 -LE "no-sanitizer"
+
+if grep -rqs 'LABELS.*tsan' "$ROOT/tests"; then
+  section "ThreadSanitizer build"
+  configure_build "$BUILD_ROOT/tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTELLA_SANITIZE=thread \
+    -DSTELLA_BUILD_BENCH=OFF -DSTELLA_BUILD_EXAMPLES=OFF
+  section "ThreadSanitizer tests"
+  ctest --test-dir "$BUILD_ROOT/tsan" -j "$JOBS" --output-on-failure --timeout 900 -L tsan
+fi
+
+section "all tests passed"
