@@ -1,0 +1,251 @@
+// Value syntax: sizes, durations, modes, enum names, and the "did you mean" helper.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <limits>
+#include <vector>
+
+#include "detail.hpp"
+#include "stella/config/config.hpp"
+
+namespace stella::config {
+
+namespace {
+
+struct Unit {
+  std::string_view name;
+  std::uint64_t factor;
+};
+
+constexpr std::uint64_t kKi = 1024;
+// Binary units first: format_size prints in them.
+constexpr std::array<Unit, 9> kSizeUnits{{
+    {"B", 1},
+    {"KiB", kKi},
+    {"MiB", kKi * kKi},
+    {"GiB", kKi * kKi * kKi},
+    {"TiB", kKi * kKi * kKi * kKi},
+    {"KB", 1000},
+    {"MB", 1000 * 1000},
+    {"GB", 1000 * 1000 * 1000},
+    {"TB", std::uint64_t{1000} * 1000 * 1000 * 1000},
+}};
+constexpr std::string_view kSizeUnitList = "B, KiB, MiB, GiB, TiB, KB, MB, GB, TB";
+
+struct DurationUnit {
+  std::string_view name;
+  std::int64_t nanoseconds;
+};
+// Largest first: format_duration picks the first that divides exactly.
+constexpr std::array<DurationUnit, 6> kDurationUnits{{
+    {"h", std::int64_t{3600} * 1000 * 1000 * 1000},
+    {"m", std::int64_t{60} * 1000 * 1000 * 1000},
+    {"s", 1000 * 1000 * 1000},
+    {"ms", 1000 * 1000},
+    {"us", 1000},
+    {"ns", 1},
+}};
+constexpr std::string_view kDurationUnitList = "ns, us, ms, s, m, h";
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Built with append, not `"\"" + std::string(s)`: GCC 12 reports a false -Wrestrict on the latter.
+std::string in_quotes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.append(1, '"').append(s).append(1, '"');
+  return out;
+}
+
+void set(std::string* why, std::string message) {
+  if (why != nullptr) *why = std::move(message);
+}
+
+// Splits "64MiB" / "64 MiB" into its leading whole number and the rest. Returns false (and
+// explains) when there is no leading number, it overflows, or it has a fraction.
+bool split_number(std::string_view text, std::uint64_t& number, std::string_view& rest, std::string_view what,
+                  std::string_view example, std::string* why) {
+  std::size_t i = 0;
+  while (i < text.size() && is_digit(text[i])) ++i;
+  if (i == 0) {
+    set(why, "a " + std::string(what) + " starts with a whole number, e.g. " + in_quotes(example) + "; got " +
+                 in_quotes(text));
+    return false;
+  }
+  if (i < text.size() && (text[i] == '.' || text[i] == ',')) {
+    set(why, "fractional " + std::string(what) + "s are not accepted (" + in_quotes(text) +
+                 "): use a smaller unit with a whole number");
+    return false;
+  }
+  number = 0;
+  for (std::size_t k = 0; k < i; ++k) {
+    const auto digit = static_cast<std::uint64_t>(text[k] - '0');
+    if (number > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) {
+      set(why, std::string(what) + " " + in_quotes(text) + " is too large");
+      return false;
+    }
+    number = number * 10 + digit;
+  }
+  rest = text.substr(i);
+  if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);  // "64 MiB" reads well too
+  return true;
+}
+
+std::string case_hint(std::string_view unit, std::string_view list_of_names,
+                      const std::vector<std::string_view>& names) {
+  for (std::string_view n : names) {
+    if (n.size() == unit.size() &&
+        std::equal(n.begin(), n.end(), unit.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return " (units are case-sensitive: did you mean " + in_quotes(n) + "?)";
+    }
+  }
+  return " (expected " + std::string(list_of_names) + ")";
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view text, std::string* why) {
+  std::uint64_t number = 0;
+  std::string_view unit;
+  if (!split_number(text, number, unit, "size", "64MiB", why)) return std::nullopt;
+  if (unit.empty()) return number;  // plain bytes, like a TOML integer
+  for (const Unit& u : kSizeUnits) {
+    if (u.name == unit) {
+      if (number > std::numeric_limits<std::uint64_t>::max() / u.factor) {
+        set(why, "size " + in_quotes(text) + " is too large");
+        return std::nullopt;
+      }
+      return number * u.factor;
+    }
+  }
+  std::vector<std::string_view> names;
+  for (const Unit& u : kSizeUnits) names.push_back(u.name);
+  set(why, "bad unit " + in_quotes(unit) + case_hint(unit, kSizeUnitList, names));
+  return std::nullopt;
+}
+
+std::optional<Duration> parse_duration(std::string_view text, std::string* why) {
+  std::uint64_t number = 0;
+  std::string_view unit;
+  if (!split_number(text, number, unit, "duration", "100ms", why)) return std::nullopt;
+  if (unit.empty()) {
+    set(why, "duration " + in_quotes(text) + " has no unit: write e.g. \"" + std::string(text) +
+                 "ms\" (ns, us, ms, s, m, h); a bare number is refused because its unit would be a guess");
+    return std::nullopt;
+  }
+  for (const DurationUnit& u : kDurationUnits) {
+    if (u.name == unit) {
+      const auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / u.nanoseconds);
+      if (number > limit) {
+        set(why, "duration " + in_quotes(text) + " is too large");
+        return std::nullopt;
+      }
+      return Duration(static_cast<std::int64_t>(number) * u.nanoseconds);
+    }
+  }
+  std::vector<std::string_view> names;
+  for (const DurationUnit& u : kDurationUnits) names.push_back(u.name);
+  set(why, "bad duration unit " + in_quotes(unit) + case_hint(unit, kDurationUnitList, names));
+  return std::nullopt;
+}
+
+std::string format_size(std::uint64_t bytes) {
+  if (bytes == 0) return "0 B";
+  // Largest binary unit that divides exactly; otherwise plain bytes.
+  for (std::size_t i = 5; i-- > 1;) {
+    const Unit& u = kSizeUnits[i];
+    if (bytes % u.factor == 0) return std::to_string(bytes / u.factor) + " " + std::string(u.name);
+  }
+  return std::to_string(bytes) + " B";
+}
+
+std::string format_duration(Duration duration) {
+  const std::int64_t ns = duration.count();
+  if (ns == 0) return "0s";
+  for (const DurationUnit& u : kDurationUnits) {
+    if (ns % u.nanoseconds == 0) return std::to_string(ns / u.nanoseconds) + std::string(u.name);
+  }
+  return std::to_string(ns) + "ns";
+}
+
+std::string format_mode(std::uint32_t mode) {
+  std::string out(4, '0');
+  for (int i = 3; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>('0' + (mode & 7U));
+    mode >>= 3;
+  }
+  return out;
+}
+
+std::string_view to_string(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::trace: return "trace";
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+    case LogLevel::critical: return "critical";
+    case LogLevel::off: return "off";
+  }
+  return "?";
+}
+
+std::string_view to_string(SegmentKind kind) noexcept {
+  return kind == SegmentKind::ring ? "ring" : "blob";
+}
+
+std::string_view to_string(RingMode mode) noexcept {
+  return mode == RingMode::overwrite ? "overwrite" : "block";
+}
+
+std::string_view to_string(RemovePolicy policy) noexcept {
+  return policy == RemovePolicy::when_unused ? "when-unused" : "immediately";
+}
+
+namespace detail {
+
+namespace {
+// Optimal-string-alignment distance, case-insensitive: a swap of two neighbours ("rign")
+// counts as one edit, like a substitution.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  const std::size_t width = b.size() + 1;
+  std::vector<std::size_t> d((a.size() + 1) * width);
+  const auto at = [&](std::size_t i, std::size_t j) -> std::size_t& { return d[i * width + j]; };
+  for (std::size_t i = 0; i <= a.size(); ++i) at(i, 0) = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) at(0, j) = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) {
+        at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
+      }
+    }
+  }
+  return at(a.size(), b.size());
+}
+}  // namespace
+
+std::string closest(std::string_view word, std::span<const std::string_view> candidates) {
+  // A typo budget that grows with the word: 1 edit for short words, up to 3 for long ones.
+  const std::size_t budget = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;
+  std::string best;
+  std::size_t best_distance = budget + 1;
+  for (std::string_view c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    // "readers" for "max_readers": a known key that contains the word is a likely intent.
+    if (d > budget && word.size() >= 4 && c.find(word) != std::string_view::npos) d = budget;
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+
+}  // namespace detail
+
+}  // namespace stella::config
