@@ -1,0 +1,33 @@
+// Output of a run: the console table, the JSON document, the Markdown tables of
+// docs/benchmarks.md, and the data files scripts/bench.sh plots with gnuplot.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "suite.hpp"
+
+namespace stella::bench {
+
+struct MachineInfo {
+  std::string cpu_model;
+  unsigned cpus = 0;
+  std::string kernel;
+  std::string date;  // UTC, ISO 8601
+  long mq_msgsize_max = -1;
+  long mq_msg_max = -1;
+};
+
+MachineInfo describe_machine();
+
+void print_table(std::ostream& out, const std::vector<Scenario>& scenarios, const std::vector<RunResult>& results);
+void write_json(std::ostream& out, const MachineInfo& machine, const SuiteOptions& options,
+                const std::vector<Scenario>& scenarios, const std::vector<RunResult>& results);
+void write_markdown(std::ostream& out, const MachineInfo& machine, const SuiteOptions& options,
+                    const std::vector<Scenario>& scenarios, const std::vector<RunResult>& results);
+/// DIR/<scenario>/<transport>.dat: "size msgs/s MB/s" rows, or "latency_ns fraction" (CDF).
+void write_plot_data(const std::string& directory, const std::vector<RunResult>& results);
+
+}  // namespace stella::bench
