@@ -61,7 +61,10 @@ std::string describe(const toml::node& node) {
     case toml::node_type::floating_point: {
       std::ostringstream out;
       out << node.as_floating_point()->get();
-      return "a float (" + out.str() + ")";
+      std::string text = out.str();
+      // Say "64.0", not "64": the point of the message is that it is not an integer.
+      if (text.find_first_not_of("-0123456789") == std::string::npos) text += ".0";
+      return "a float (" + text + ")";
     }
     case toml::node_type::boolean: return node.as_boolean()->get() ? "a boolean (true)" : "a boolean (false)";
     case toml::node_type::table: return "a table";

@@ -87,7 +87,7 @@ bool split_number(std::string_view text, std::uint64_t& number, std::string_view
     number = number * 10 + digit;
   }
   rest = text.substr(i);
-  if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);  // "64 MiB" reads well too
+  if (rest.size() > 1 && rest.front() == ' ') rest.remove_prefix(1);  // "64 MiB" reads well too
   return true;
 }
 
@@ -236,8 +236,10 @@ std::string closest(std::string_view word, std::span<const std::string_view> can
   std::size_t best_distance = budget + 1;
   for (std::string_view c : candidates) {
     std::size_t d = edit_distance(word, c);
-    // "readers" for "max_readers": a known key that contains the word is a likely intent.
+    // "readers" for "max_readers", "warning" for "warn": when one contains the other, the
+    // shorter one is a likely intent even though many letters differ.
     if (d > budget && word.size() >= 4 && c.find(word) != std::string_view::npos) d = budget;
+    if (d > budget && c.size() >= 4 && word.find(c) != std::string_view::npos) d = budget;
     if (d < best_distance) {
       best_distance = d;
       best = std::string(c);
