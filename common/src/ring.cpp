@@ -1,0 +1,1036 @@
+// The ring algorithms. Read ring.hpp's overview first; every atomic access below names
+// its order and what it pairs with.
+#include "stella/common/ring.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <thread>
+
+#include "stella/common/error.hpp"
+#include "stella/common/platform/process.hpp"
+#include "stella/common/platform/wait.hpp"
+
+#if defined(__SANITIZE_THREAD__)
+#define STELLA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STELLA_TSAN 1
+#endif
+#endif
+
+namespace stella::ring {
+
+namespace {
+
+constexpr auto mo_relaxed = std::memory_order_relaxed;
+constexpr auto mo_acquire = std::memory_order_acquire;
+constexpr auto mo_release = std::memory_order_release;
+constexpr auto mo_acq_rel = std::memory_order_acq_rel;
+constexpr auto mo_seq_cst = std::memory_order_seq_cst;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+inline bool ticket_passed(std::uint32_t serving, std::uint32_t ticket) noexcept {
+  return static_cast<std::int32_t>(serving - ticket) > 0;
+}
+
+// Payload copies race by design with a writer that laps the reader (Overwrite mode); the
+// reader detects it afterwards through tail_intent and discards the copy (seqlock
+// pattern). Under ThreadSanitizer the copies use relaxed atomic words so the intended
+// race is not reported; records are 16-byte aligned and padded, so whole words stay
+// inside the record.
+void copy_out(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
+#ifdef STELLA_TSAN
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t w = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(src + i), __ATOMIC_RELAXED);
+    std::memcpy(dst + i, &w, 8);
+  }
+  if (i < n) {
+    const std::uint64_t w = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(src + i), __ATOMIC_RELAXED);
+    std::memcpy(dst + i, &w, n - i);
+  }
+#else
+  std::memcpy(dst, src, n);
+#endif
+}
+
+std::uint64_t ceil_pow2_ok(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// --- the turn -------------------------------------------------------------------------
+
+// Skips tickets given up by writers that timed out (or were dead) once they come up.
+// Called by whoever has just stored now_serving = next.
+void pass_chain(const RingView& v, std::uint32_t next) noexcept {
+  RingControl& c = *v.control;
+  for (;;) {
+    // Pairs with the fence in abandon(): either we see its abandoned_tickets increment,
+    // or it sees our now_serving store and passes the turn on itself.
+    std::atomic_thread_fence(mo_seq_cst);
+    if (c.abandoned_tickets.load(mo_relaxed) == 0) break;
+    bool skipped = false;
+    for (std::uint32_t i = 0; i < c.max_writers; ++i) {
+      std::uint64_t mark = kTicketHeld | next;
+      // acq_rel: the winner of this CAS alone passes ticket `next` on.
+      if (v.writers[i].abandoned.load(mo_relaxed) == mark &&
+          v.writers[i].abandoned.compare_exchange_strong(mark, 0, mo_acq_rel)) {
+        c.abandoned_tickets.fetch_sub(1, mo_relaxed);
+        skipped = true;
+        break;
+      }
+    }
+    if (!skipped) break;
+    ++next;
+    c.now_serving.store(next, mo_release);  // pairs with take_turn's acquire loads
+  }
+  // Pairs with the fence in take_turn after turn_waiters++: a sleeper is seen, or it sees us.
+  std::atomic_thread_fence(mo_seq_cst);
+  if (c.turn_waiters.load(mo_relaxed) != 0) platform::wake_on_address(c.now_serving);
+}
+
+void release_turn_word(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::uint32_t ticket) noexcept {
+  ticket_word.store(0, mo_relaxed);
+  // release: everything this holder wrote (head, intent, tail, headers) is visible to the
+  // next holder, who acquires now_serving.
+  v.control->now_serving.store(ticket + 1, mo_release);
+  pass_chain(v, ticket + 1);
+}
+
+// Waits for the turn. `abandoned_word` is null for takers that never give up (readers
+// registering in Block mode).
+bool take_turn(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::atomic<std::uint64_t>* abandoned_word,
+               const Timing& timing, std::optional<Clock::time_point> deadline, bool try_only,
+               std::uint32_t& ticket);
+
+void abandon(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::atomic<std::uint64_t>& abandoned_word,
+             std::uint32_t t) noexcept {
+  RingControl& c = *v.control;
+  abandoned_word.store(kTicketHeld | t, mo_relaxed);
+  c.abandoned_tickets.fetch_add(1, mo_relaxed);
+  // Pairs with the fence in pass_chain (Dekker): the releaser of t-1 sees our mark, or
+  // we see that t is already served and pass it on ourselves.
+  std::atomic_thread_fence(mo_seq_cst);
+  if (c.now_serving.load(mo_relaxed) == t) {
+    std::uint64_t mark = kTicketHeld | t;
+    if (abandoned_word.compare_exchange_strong(mark, 0, mo_acq_rel)) {
+      c.abandoned_tickets.fetch_sub(1, mo_relaxed);
+      std::atomic_thread_fence(mo_acquire);  // we hold the turn now: see the previous holder's writes
+      release_turn_word(v, ticket_word, t);
+      return;
+    }
+    // Otherwise a releaser took our mark and passes the turn for us.
+  }
+  ticket_word.store(0, mo_relaxed);
+}
+
+bool take_turn(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::atomic<std::uint64_t>* abandoned_word,
+               const Timing& timing, std::optional<Clock::time_point> deadline, bool try_only,
+               std::uint32_t& ticket) {
+  RingControl& c = *v.control;
+  if (try_only) {
+    std::uint32_t serving = c.now_serving.load(mo_acquire);
+    std::uint32_t expected = serving;
+    ticket_word.store(kTicketPending, mo_seq_cst);
+    // Only when nobody waits: next_ticket == now_serving. acq_rel pairs with the previous
+    // holder's release of now_serving (we read it before) and orders our holder writes.
+    if (!c.next_ticket.compare_exchange_strong(expected, serving + 1, mo_acq_rel)) {
+      ticket_word.store(0, mo_relaxed);
+      return false;
+    }
+    ticket_word.store(kTicketHeld | serving, mo_relaxed);
+    ticket = serving;
+    return true;
+  }
+retake:
+  // seq_cst: recovery reads ticket words after reading next_ticket (seq_cst); a ticket
+  // taken before that read is visible as pending or held, never as nobody's.
+  ticket_word.store(kTicketPending, mo_seq_cst);
+  const std::uint32_t t = c.next_ticket.fetch_add(1, mo_seq_cst);
+  ticket_word.store(kTicketHeld | t, mo_seq_cst);
+  ticket = t;
+  for (std::uint32_t i = 0; i < timing.spin_iterations; ++i) {
+    const std::uint32_t s = c.now_serving.load(mo_acquire);  // pairs with release_turn_word
+    if (s == t) return true;
+    if (ticket_passed(s, t)) goto retake;  // recovery presumed us dead: take a new ticket
+    cpu_relax();
+  }
+  std::uint32_t last = c.now_serving.load(mo_acquire);
+  auto last_progress = Clock::now();
+  for (;;) {
+    c.turn_waiters.fetch_add(1, mo_relaxed);
+    std::atomic_thread_fence(mo_seq_cst);  // pairs with the fence in pass_chain
+    std::uint32_t s = c.now_serving.load(mo_acquire);
+    if (s != t && !ticket_passed(s, t)) {
+      nanoseconds wait = timing.recovery_timeout;
+      if (deadline) wait = std::min(wait, std::chrono::duration_cast<nanoseconds>(*deadline - Clock::now()));
+      if (wait.count() > 0) platform::wait_on_address(c.now_serving, s, wait);
+    }
+    c.turn_waiters.fetch_sub(1, mo_relaxed);
+    s = c.now_serving.load(mo_acquire);
+    if (s == t) return true;
+    if (ticket_passed(s, t)) goto retake;
+    const auto now = Clock::now();
+    if (s != last) {
+      last = s;
+      last_progress = now;
+    } else if (now - last_progress >= timing.recovery_timeout) {
+      RecoveryOptions ro;
+      ro.turn_stuck_at = s;
+      recover(v, ro);
+      last_progress = now;
+    }
+    if (deadline && now >= *deadline) {
+      if (abandoned_word != nullptr) {
+        abandon(v, ticket_word, *abandoned_word, t);
+        return false;
+      }
+    }
+  }
+}
+
+void wake_all(RingControl& c) noexcept {
+  c.data_epoch.fetch_add(1, mo_release);
+  platform::wake_on_address(c.data_epoch);
+  c.space_epoch.fetch_add(1, mo_release);
+  platform::wake_on_address(c.space_epoch);
+  platform::wake_on_address(c.now_serving);
+}
+
+}  // namespace
+
+std::uint64_t now_ns() noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<nanoseconds>(Clock::now().time_since_epoch()).count());
+}
+
+// --- creation and validation -----------------------------------------------------------
+
+void validate_params(const std::string& segment, const RingParams& p) {
+  if (!ceil_pow2_ok(p.capacity) || p.capacity < kMinCapacity || p.capacity > (std::uint64_t{1} << 40)) {
+    throw Error(Errc::invalid_argument, segment,
+                "ring capacity must be a power of two between 4 KiB and 1 TiB, got " + std::to_string(p.capacity) +
+                    " bytes");
+  }
+  if (p.max_readers < 1 || p.max_readers > 4096) {
+    throw Error(Errc::invalid_argument, segment,
+                "max_readers must be between 1 and 4096, got " + std::to_string(p.max_readers));
+  }
+  if (p.max_writers < 1 || p.max_writers > 4096) {
+    throw Error(Errc::invalid_argument, segment,
+                "max_writers must be between 1 and 4096, got " + std::to_string(p.max_writers));
+  }
+  if (p.behavior != WriteBehavior::overwrite && p.behavior != WriteBehavior::block) {
+    throw Error(Errc::invalid_argument, segment, "unknown write behavior");
+  }
+}
+
+std::uint64_t area_size(const RingParams& p) noexcept {
+  return sizeof(RingControl) + std::uint64_t{p.max_readers} * sizeof(ReaderSlot) +
+         std::uint64_t{p.max_writers} * sizeof(WriterSlot) + p.capacity;
+}
+
+void initialize(std::byte* area, std::uint64_t area_bytes, const RingParams& p) {
+  (void)area_bytes;
+  auto* c = new (area) RingControl{};
+  c->capacity = p.capacity;
+  c->max_message = max_message_for(p.capacity);
+  c->max_readers = p.max_readers;
+  c->max_writers = p.max_writers;
+  c->behavior = static_cast<std::uint32_t>(p.behavior);
+  c->reader_slots_offset = sizeof(RingControl);
+  c->writer_slots_offset = c->reader_slots_offset + std::uint64_t{p.max_readers} * sizeof(ReaderSlot);
+  c->data_offset = c->writer_slots_offset + std::uint64_t{p.max_writers} * sizeof(WriterSlot);
+  auto* readers = reinterpret_cast<ReaderSlot*>(area + c->reader_slots_offset);
+  for (std::uint32_t i = 0; i < p.max_readers; ++i) new (readers + i) ReaderSlot{};
+  auto* writers = reinterpret_cast<WriterSlot*>(area + c->writer_slots_offset);
+  for (std::uint32_t i = 0; i < p.max_writers; ++i) {
+    new (writers + i) WriterSlot{};
+    writers[i].claimed_pos.store(kNoPosition, mo_relaxed);
+  }
+  // The data area is zero: every header reads as type 0 until a writer reserves it.
+}
+
+Segment create_segment(std::string_view name, const RingParams& p, const platform::Permissions& perms) {
+  validate_params(std::string(name), p);
+  SegmentSpec spec;
+  spec.kind = SegmentKind::ring;
+  spec.area_size = area_size(p);
+  spec.params[0] = p.capacity;
+  spec.params[1] = p.max_readers;
+  spec.params[2] = p.max_writers;
+  spec.params[3] = static_cast<std::uint64_t>(p.behavior);
+  Segment seg = Segment::create(name, spec, perms);
+  initialize(seg.area(), seg.area_size(), p);
+  seg.publish();  // release: the initialised control block is visible to openers
+  return seg;
+}
+
+RingView attach_area(std::string_view name, std::byte* area, std::uint64_t area_bytes) {
+  const std::string seg(name);
+  auto corrupt = [&](const std::string& what) { return Error(Errc::corrupt, seg, "corrupt ring: " + what); };
+  if (area_bytes < sizeof(RingControl)) throw corrupt("area smaller than its control block");
+  auto* c = reinterpret_cast<RingControl*>(area);
+  if (!ceil_pow2_ok(c->capacity) || c->capacity < kMinCapacity) {
+    throw corrupt("capacity " + std::to_string(c->capacity) + " is not a power of two >= 4096");
+  }
+  if (c->max_message != max_message_for(c->capacity)) throw corrupt("max_message does not match capacity");
+  if (c->max_readers < 1 || c->max_readers > 4096 || c->max_writers < 1 || c->max_writers > 4096) {
+    throw corrupt("slot counts out of range");
+  }
+  if (c->behavior > 1) throw corrupt("unknown write behavior " + std::to_string(c->behavior));
+  RingParams p{c->capacity, c->max_readers, c->max_writers, static_cast<WriteBehavior>(c->behavior)};
+  if (c->reader_slots_offset != sizeof(RingControl) ||
+      c->writer_slots_offset != c->reader_slots_offset + std::uint64_t{p.max_readers} * sizeof(ReaderSlot) ||
+      c->data_offset != c->writer_slots_offset + std::uint64_t{p.max_writers} * sizeof(WriterSlot) ||
+      area_size(p) > area_bytes) {
+    throw corrupt("slot or data offsets inconsistent with the sizes");
+  }
+  RingView v;
+  v.control = c;
+  v.readers = reinterpret_cast<ReaderSlot*>(area + c->reader_slots_offset);
+  v.writers = reinterpret_cast<WriterSlot*>(area + c->writer_slots_offset);
+  v.data = area + c->data_offset;
+  v.mask = c->capacity - 1;
+  v.name = seg;
+  return v;
+}
+
+RingView attach(const Segment& segment) {
+  RingView v = attach_area(segment.name(), segment.area(), segment.area_size());
+  const auto& h = segment.header();
+  const RingControl& c = *v.control;
+  if (h.params[0] != c.capacity || h.params[1] != c.max_readers || h.params[2] != c.max_writers ||
+      h.params[3] != c.behavior) {
+    throw Error(Errc::corrupt, segment.name(), "corrupt ring: control block disagrees with the segment header");
+  }
+  return v;
+}
+
+// --- writer ------------------------------------------------------------------------------
+
+RingWriter::RingWriter(RingView view, Timing timing) : view_(std::move(view)), timing_(timing) {
+  RingControl& c = *view_.control;
+  const auto me = platform::current_process();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    for (std::uint32_t i = 0; i < c.max_writers; ++i) {
+      WriterSlot& s = view_.writers[i];
+      std::uint64_t o = s.owner.load(mo_acquire);
+      if (owner_state(o) != SlotState::free) continue;
+      const std::uint64_t gen = owner_generation(o) + 1;
+      // acq_rel: claim the slot; a reaper's CAS on the same word cannot also succeed.
+      if (!s.owner.compare_exchange_strong(o, make_owner(gen, SlotState::claiming), mo_acq_rel)) continue;
+      s.pid.store(me.pid, mo_relaxed);
+      s.start_time.store(me.start_time, mo_relaxed);
+      s.ticket.store(0, mo_relaxed);
+      s.claimed_pos.store(kNoPosition, mo_relaxed);
+      s.messages_written.store(0, mo_relaxed);
+      std::uint64_t claiming = make_owner(gen, SlotState::claiming);
+      // release: pid/start_time are visible to whoever sees the slot active. If a reaper
+      // freed the slot meanwhile (it saw the previous owner's dead pid), try another.
+      if (!s.owner.compare_exchange_strong(claiming, make_owner(gen, SlotState::active), mo_acq_rel)) continue;
+      slot_ptr_ = &s;
+      slot_ = i;
+      owner_word_ = make_owner(gen, SlotState::active);
+      return;
+    }
+    if (attempt == 0) recover(view_);  // free the slots of dead writers, then look again
+  }
+  throw Error(Errc::slots_full, view_.name,
+              "all " + std::to_string(c.max_writers) + " writer slots are taken (raise max_writers)");
+}
+
+RingWriter::~RingWriter() {
+  if (slot_ptr_ == nullptr) return;
+  std::uint64_t o = owner_word_;
+  slot_ptr_->claimed_pos.store(kNoPosition, mo_relaxed);
+  // release: our last writes happen-before the next owner's claim.
+  slot_ptr_->owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::free), mo_release, mo_relaxed);
+}
+
+bool RingWriter::space_available(std::uint64_t end) {
+  RingControl& c = *view_.control;
+  if (end <= c.capacity) return true;
+  const std::uint64_t need = end - c.capacity;
+  // acquire: pairs with the release increment by a registering/leaving reader.
+  const std::uint64_t gen = c.readers_generation.load(mo_acquire);
+  if (gen == cached_readers_generation_ && cached_min_cursor_ >= need) return true;
+  std::uint64_t min = ~std::uint64_t{0};
+  for (std::uint32_t i = 0; i < c.max_readers; ++i) {
+    const ReaderSlot& r = view_.readers[i];
+    if (owner_state(r.owner.load(mo_acquire)) != SlotState::active) continue;
+    min = std::min(min, r.cursor.load(mo_acquire));  // pairs with RingReader::publish
+  }
+  cached_readers_generation_ = gen;
+  cached_min_cursor_ = min;
+  return min >= need;
+}
+
+WriteStatus RingWriter::wait_for_space(std::uint64_t end, std::optional<Clock::time_point> deadline,
+                                       bool try_only) {
+  if (space_available(end)) return WriteStatus::ok;
+  if (try_only) return WriteStatus::would_block;
+  RingControl& c = *view_.control;
+  for (std::uint32_t i = 0; i < timing_.spin_iterations; ++i) {
+    cpu_relax();
+    cached_readers_generation_ = ~std::uint64_t{0};
+    if (space_available(end)) return WriteStatus::ok;
+  }
+  std::uint64_t last_min = cached_min_cursor_;
+  auto last_progress = Clock::now();
+  for (;;) {
+    c.space_waiters.fetch_add(1, mo_relaxed);
+    std::atomic_thread_fence(mo_seq_cst);  // pairs with the fence in RingReader::publish
+    const std::uint32_t epoch = c.space_epoch.load(mo_acquire);  // pairs with the reader's release bump
+    cached_readers_generation_ = ~std::uint64_t{0};
+    bool ok = space_available(end);
+    if (!ok) {
+      nanoseconds wait = timing_.recovery_timeout;
+      if (deadline) wait = std::min(wait, std::chrono::duration_cast<nanoseconds>(*deadline - Clock::now()));
+      if (wait.count() > 0) platform::wait_on_address(c.space_epoch, epoch, wait);
+    }
+    c.space_waiters.fetch_sub(1, mo_relaxed);
+    cached_readers_generation_ = ~std::uint64_t{0};
+    if (ok || space_available(end)) return WriteStatus::ok;
+    const auto now = Clock::now();
+    if (cached_min_cursor_ != last_min) {
+      last_min = cached_min_cursor_;
+      last_progress = now;
+    } else if (now - last_progress >= timing_.recovery_timeout) {
+      recover(view_);  // a dead reader may be holding us back
+      last_progress = now;
+    }
+    if (deadline && now >= *deadline) return WriteStatus::timeout;
+  }
+}
+
+void RingWriter::advance_head(std::uint64_t limit) {
+  RingControl& c = *view_.control;
+  std::uint64_t h = c.head.load(mo_relaxed);  // only the turn holder writes head
+  if (h >= limit) return;
+  while (h < limit) {
+    RecordHeader* hdr = view_.header_at(h);
+    std::uint64_t w = hdr->word.load(mo_acquire);  // pairs with commit/abort's release
+    if (word_type(w) == RecordType::claimed) {
+      // A claim from a full lap ago is still being filled: we may not overwrite it. This
+      // only happens when a writer holds a claim for a whole lap, or died holding it.
+      auto since = Clock::now();
+      auto delay = std::chrono::microseconds(20);
+      while (hdr->word.load(mo_acquire) == w) {
+        std::this_thread::sleep_for(delay);
+        delay = std::min(delay * 2, std::chrono::microseconds(1000));
+        if (Clock::now() - since >= timing_.recovery_timeout) {
+          recover(view_);
+          since = Clock::now();
+        }
+      }
+      continue;
+    }
+    const RecordType type = word_type(w);
+    const std::uint64_t size = record_size(word_length(w));
+    if ((type != RecordType::message && type != RecordType::padding && type != RecordType::abandoned) ||
+        (h & view_.mask) + size > c.capacity) {
+      h = limit;  // corrupted by a foreign write: give up on boundaries up to the limit
+      break;
+    }
+    h += size;
+  }
+  // release: pairs with readers' acquire of head when they resync after being lapped.
+  c.head.store(h, mo_release);
+}
+
+WriteStatus RingWriter::reserve(std::uint32_t length, std::optional<Clock::time_point> deadline, bool try_only,
+                                Reservation& out) {
+  RingControl& c = *view_.control;
+  if (length > c.max_message) return WriteStatus::too_large;
+  const std::uint64_t rec = record_size(length);
+  std::uint32_t ticket = 0;
+  if (!take_turn(view_, slot_ptr_->ticket, &slot_ptr_->abandoned, timing_, deadline, try_only, ticket)) {
+    return try_only ? WriteStatus::would_block : WriteStatus::timeout;
+  }
+  if (pause_hook_ != nullptr) pause_hook_("turn");
+  const std::uint64_t cap = c.capacity;
+  std::uint64_t version = c.tail_version.load(mo_relaxed);
+  if ((version & 1) != 0) ++version;  // a holder died in the middle of an update
+  const std::uint64_t pos = c.tail.load(mo_relaxed);  // only the holder writes tail
+  const std::uint64_t seq = c.tail_seq.load(mo_relaxed);
+  const std::uint64_t off = pos & view_.mask;
+  const std::uint64_t pad = off + rec > cap ? cap - off : 0;
+  const std::uint64_t start = pos + pad;
+  const std::uint64_t end = start + rec;
+  if (c.behavior == static_cast<std::uint32_t>(WriteBehavior::block)) {
+    const WriteStatus st = wait_for_space(end, deadline, try_only);
+    if (st != WriteStatus::ok) {
+      release_turn_word(view_, slot_ptr_->ticket, ticket);
+      return st;
+    }
+  }
+  if (end > cap) advance_head(end - cap);
+  if (end > c.tail_intent.load(mo_relaxed)) {
+    // release: the head advanced above is visible to a reader that sees this intent.
+    c.tail_intent.store(end, mo_release);
+  }
+  // Seqlock writer: the intent must not be overtaken by the record writes below, which a
+  // lapped reader checks against it after copying.
+  std::atomic_thread_fence(mo_release);
+  if (pad != 0) {
+    RecordHeader* ph = view_.header_at(pos);
+    ph->seq.store(seq, mo_relaxed);
+    ph->word.store(make_word(static_cast<std::uint32_t>(pad - kRecordHeaderSize), RecordType::padding, slot_), mo_relaxed);
+  }
+  RecordHeader* rh = view_.header_at(start);
+  rh->seq.store(seq, mo_relaxed);
+  rh->word.store(make_word(length, RecordType::claimed, slot_), mo_relaxed);
+  slot_ptr_->claimed_pos.store(start, mo_relaxed);
+  c.tail_version.store(version + 1, mo_relaxed);
+  std::atomic_thread_fence(mo_release);
+  c.tail_seq.store(seq + 1, mo_relaxed);
+  // release: pairs with readers' acquire of tail: the headers below `end` are visible.
+  c.tail.store(end, mo_release);
+  c.tail_version.store(version + 2, mo_release);
+  release_turn_word(view_, slot_ptr_->ticket, ticket);
+  out.payload = reinterpret_cast<std::byte*>(rh) + kRecordHeaderSize;
+  out.length = length;
+  out.position = start;
+  out.seq = seq;
+  if (pause_hook_ != nullptr) pause_hook_("claim");
+  return WriteStatus::ok;
+}
+
+namespace {
+void publish_record(const RingView& v, WriterSlot& slot, std::uint32_t slot_index, Reservation& r,
+                    RecordType type) noexcept {
+  RingControl& c = *v.control;
+  RecordHeader* hdr = v.header_at(r.position);
+  // release: the payload written before is visible to a reader that acquires the word.
+  hdr->word.store(make_word(r.length, type, slot_index), mo_release);
+  slot.claimed_pos.store(kNoPosition, mo_relaxed);
+  if (type == RecordType::message) slot.messages_written.store(slot.messages_written.load(mo_relaxed) + 1, mo_relaxed);
+  r.position = kNoPosition;
+  // Pairs with the fence in RingReader::wait_loop after data_waiters++ (Dekker): either
+  // the sleeper sees this record, or we see it counted and wake it.
+  std::atomic_thread_fence(mo_seq_cst);
+  if (c.data_waiters.load(mo_relaxed) != 0) {
+    c.data_epoch.fetch_add(1, mo_release);
+    platform::wake_on_address(c.data_epoch);
+  }
+}
+}  // namespace
+
+void RingWriter::commit(Reservation& r) noexcept {
+  if (r.position == kNoPosition) return;
+  publish_record(view_, *slot_ptr_, slot_, r, RecordType::message);
+}
+
+void RingWriter::abort(Reservation& r) noexcept {
+  if (r.position == kNoPosition) return;
+  publish_record(view_, *slot_ptr_, slot_, r, RecordType::abandoned);
+}
+
+// --- reader ------------------------------------------------------------------------------
+
+RingReader::RingReader(RingView view, ReaderOptions options) : view_(std::move(view)), options_(options) {
+  publish_every_ = std::max<std::uint64_t>(view_.control->capacity / 4, 1);
+  register_slot();
+}
+
+RingReader::~RingReader() {
+  if (slot_ptr_ == nullptr) return;
+  RingControl& c = *view_.control;
+  std::uint64_t o = owner_word_;
+  if (slot_ptr_->owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::free), mo_acq_rel)) {
+    c.readers_generation.fetch_add(1, mo_release);
+    // A Block-mode writer may be waiting for us: we no longer hold it back.
+    c.space_epoch.fetch_add(1, mo_release);
+    platform::wake_on_address(c.space_epoch);
+  }
+}
+
+void RingReader::register_slot() {
+  RingControl& c = *view_.control;
+  const auto me = platform::current_process();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    for (std::uint32_t i = 0; i < c.max_readers; ++i) {
+      ReaderSlot& s = view_.readers[i];
+      std::uint64_t o = s.owner.load(mo_acquire);
+      if (owner_state(o) != SlotState::free) continue;
+      const std::uint64_t gen = owner_generation(o) + 1;
+      if (!s.owner.compare_exchange_strong(o, make_owner(gen, SlotState::claiming), mo_acq_rel)) continue;
+      s.pid.store(me.pid, mo_relaxed);
+      s.start_time.store(me.start_time, mo_relaxed);
+      s.messages_read.store(0, mo_relaxed);
+      s.messages_lost.store(0, mo_relaxed);
+      s.sleeping.store(0, mo_relaxed);
+      s.ticket.store(0, mo_relaxed);
+      s.progress_ns.store(now_ns(), mo_relaxed);
+      slot_ptr_ = &s;
+      owner_word_ = make_owner(gen, SlotState::active);
+      const bool block = c.behavior == static_cast<std::uint32_t>(WriteBehavior::block);
+      std::uint32_t ticket = 0;
+      // In Block mode, place the cursor under the turn: no reservation is in progress, and
+      // the next holder sees the new readers_generation and our cursor.
+      if (block) take_turn(view_, s.ticket, nullptr, options_.timing, std::nullopt, false, ticket);
+      place_cursor(options_.start);
+      std::uint64_t claiming = make_owner(gen, SlotState::claiming);
+      const bool ok = s.owner.compare_exchange_strong(claiming, owner_word_, mo_acq_rel);
+      c.readers_generation.fetch_add(1, mo_release);
+      if (block) release_turn_word(view_, s.ticket, ticket);
+      if (!ok) {  // reaped while claiming (a reaper saw the previous owner's dead pid)
+        slot_ptr_ = nullptr;
+        continue;
+      }
+      return;
+    }
+    if (attempt == 0) recover(view_);
+  }
+  throw Error(Errc::slots_full, view_.name,
+              "all " + std::to_string(c.max_readers) + " reader slots are taken (raise max_readers)");
+}
+
+void RingReader::place_cursor(StartPosition start) {
+  RingControl& c = *view_.control;
+  for (int tries = 0;; ++tries) {
+    // Consistent (tail, tail_seq) through the holder's seqlock.
+    const std::uint64_t v1 = c.tail_version.load(mo_acquire);
+    const std::uint64_t t = c.tail.load(mo_relaxed);
+    const std::uint64_t ts = c.tail_seq.load(mo_relaxed);
+    std::atomic_thread_fence(mo_acquire);
+    const std::uint64_t v2 = c.tail_version.load(mo_relaxed);
+    const bool consistent = v1 == v2 && (v1 & 1) == 0;
+    if (!consistent && tries < 10000) {
+      cpu_relax();
+      continue;
+    }
+    std::uint64_t pos = t;
+    if (start == StartPosition::oldest) pos = std::min(c.head.load(mo_acquire), t);
+    if (pos == t) {
+      cursor_ = t;
+      expected_seq_ = ts;
+      have_expected_ = consistent;
+      break;
+    }
+    // Oldest: the record at head gives the sequence number, if it was not overwritten.
+    const RecordHeader* hdr = view_.header_at(pos);
+    const std::uint64_t seq = hdr->seq.load(mo_relaxed);
+    std::atomic_thread_fence(mo_acquire);
+    if (c.tail_intent.load(mo_acquire) > pos + c.capacity) continue;  // lapped already: again
+    cursor_ = pos;
+    expected_seq_ = seq;
+    have_expected_ = true;
+    break;
+  }
+  cached_tail_ = cursor_;
+  published_ = cursor_;
+  slot_ptr_->cursor.store(cursor_, mo_release);
+}
+
+bool RingReader::check_still_owner() {
+  if (slot_ptr_->owner.load(mo_acquire) == owner_word_) return true;
+  // Evicted for stalling (or reaped while we were stopped): take a slot again and resume
+  // at the oldest record; the sequence gap is counted as lost on the next read.
+  ++evictions_;
+  ReaderSlot& s = *slot_ptr_;
+  std::uint64_t o = s.owner.load(mo_acquire);
+  const auto keep_expected = expected_seq_;
+  const auto keep_have = have_expected_;
+  if (owner_state(o) == SlotState::evicted && owner_generation(o) == owner_generation(owner_word_) &&
+      s.owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::claiming), mo_acq_rel)) {
+    owner_word_ = make_owner(owner_generation(o), SlotState::active);
+    const bool block = view_.control->behavior == static_cast<std::uint32_t>(WriteBehavior::block);
+    std::uint32_t ticket = 0;
+    if (block) take_turn(view_, s.ticket, nullptr, options_.timing, std::nullopt, false, ticket);
+    place_cursor(StartPosition::oldest);
+    std::uint64_t claiming = make_owner(owner_generation(o), SlotState::claiming);
+    s.owner.compare_exchange_strong(claiming, owner_word_, mo_acq_rel);
+    view_.control->readers_generation.fetch_add(1, mo_release);
+    if (block) release_turn_word(view_, s.ticket, ticket);
+  } else {
+    slot_ptr_ = nullptr;
+    register_slot();
+  }
+  expected_seq_ = keep_expected;
+  have_expected_ = keep_have;
+  return false;
+}
+
+void RingReader::publish() noexcept {
+  RingControl& c = *view_.control;
+  ReaderSlot& s = *slot_ptr_;
+  // release: pairs with the Block-mode writer's acquire in space_available; everything
+  // we read before this point is done with, so the writer may overwrite it.
+  s.cursor.store(cursor_, mo_release);
+  s.messages_read.store(read_, mo_relaxed);
+  s.messages_lost.store(lost_, mo_relaxed);
+  s.progress_ns.store(now_ns(), mo_relaxed);
+  published_ = cursor_;
+  // Pairs with the fence in RingWriter::wait_for_space after space_waiters++.
+  std::atomic_thread_fence(mo_seq_cst);
+  if (c.space_waiters.load(mo_relaxed) != 0) {
+    c.space_epoch.fetch_add(1, mo_release);
+    platform::wake_on_address(c.space_epoch);
+  }
+}
+
+void RingReader::maybe_publish() noexcept {
+  if (cursor_ - published_ >= publish_every_ || view_.control->space_waiters.load(mo_relaxed) != 0) publish();
+}
+
+RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out, RecordView* view) {
+  RingControl& c = *view_.control;
+  const std::uint64_t cap = c.capacity;
+  for (;;) {
+    if (cursor_ >= cached_tail_) {
+      cached_tail_ = c.tail.load(mo_acquire);  // pairs with the holder's release of tail
+      if (cursor_ >= cached_tail_) return Next::empty;
+    }
+    RecordHeader* hdr = view_.header_at(cursor_);
+    const std::uint64_t w = hdr->word.load(mo_acquire);  // pairs with commit's release
+    const RecordType type = word_type(w);
+    const std::uint32_t len = word_length(w);
+    auto lapped = [&] {
+      std::atomic_thread_fence(mo_acquire);
+      // acquire: pairs with the holder's release of tail_intent, so head is fresh enough.
+      return c.tail_intent.load(mo_acquire) > cursor_ + cap;
+    };
+    auto resync = [&] {
+      cursor_ = std::max(cursor_, c.head.load(mo_acquire));
+      cached_tail_ = cursor_;
+    };
+    if (type == RecordType::claimed) {
+      if (lapped()) {
+        resync();
+        continue;
+      }
+      return Next::blocked_on_claim;
+    }
+    const std::uint64_t size = record_size(len);
+    const bool sane = ((type == RecordType::message && len <= c.max_message) || type == RecordType::padding ||
+                       type == RecordType::abandoned) &&
+                      (cursor_ & view_.mask) + size <= cap;
+    if (!sane) {
+      if (lapped()) {
+        resync();
+        continue;
+      }
+      return Next::corrupt;
+    }
+    const std::uint64_t seq = hdr->seq.load(mo_relaxed);
+    const std::byte* payload = reinterpret_cast<const std::byte*>(hdr) + kRecordHeaderSize;
+    if (type == RecordType::message && copy) {
+      out->resize(len);
+      copy_out(out->data(), payload, len);
+    }
+    if (lapped()) {  // overwritten while we copied: discard and jump to the oldest record
+      resync();
+      continue;
+    }
+    if (have_expected_ && seq > expected_seq_) lost_ += seq - expected_seq_;
+    if (type != RecordType::message) {
+      expected_seq_ = type == RecordType::padding ? seq : seq + 1;
+      have_expected_ = true;
+      cursor_ += size;
+      continue;
+    }
+    if (view != nullptr) {
+      expected_seq_ = seq;  // the message itself counts once release() succeeds
+      have_expected_ = true;
+      view->payload = std::span<const std::byte>(payload, len);
+      view->seq = seq;
+      peek_next_ = cursor_ + size;
+      peek_seq_ = seq;
+      return Next::message;
+    }
+    expected_seq_ = seq + 1;
+    have_expected_ = true;
+    cursor_ += size;
+    ++read_;
+    maybe_publish();
+    return Next::message;
+  }
+}
+
+bool RingReader::data_available_seq_cst() const noexcept {
+  RingControl& c = *view_.control;
+  const std::uint64_t t = c.tail.load(mo_acquire);
+  if (cursor_ >= t) return false;
+  const std::uint64_t w = view_.header_at(cursor_)->word.load(mo_acquire);
+  return word_type(w) != RecordType::claimed || c.tail_intent.load(mo_acquire) > cursor_ + c.capacity;
+}
+
+ReadStatus RingReader::wait_loop(std::optional<nanoseconds> timeout, bool copy, std::vector<std::byte>* out,
+                                 RecordView* view) {
+  RingControl& c = *view_.control;
+  const auto start = Clock::now();
+  const std::optional<Clock::time_point> deadline =
+      timeout ? std::optional<Clock::time_point>(start + *timeout) : std::nullopt;
+  std::uint32_t spins = options_.timing.spin_iterations;
+  std::uint64_t stuck_pos = kNoPosition;
+  auto stuck_since = start;
+  for (;;) {
+    if (!check_still_owner()) return ReadStatus::evicted;
+    const Next n = next_record(copy, out, view);
+    if (n == Next::message) return ReadStatus::ok;
+    if (n == Next::corrupt) return ReadStatus::corrupt;
+    auto now = Clock::now();
+    if (n == Next::blocked_on_claim) {
+      if (stuck_pos != cursor_) {
+        stuck_pos = cursor_;
+        stuck_since = now;
+      } else if (now - stuck_since >= options_.timing.recovery_timeout) {
+        recover(view_);  // its writer may have died between claim and commit
+        stuck_since = now;
+      }
+    }
+    if (spins > 0) {
+      --spins;
+      cpu_relax();
+      continue;
+    }
+    if (deadline && now >= *deadline) return ReadStatus::timeout;
+    publish();
+    c.data_waiters.fetch_add(1, mo_relaxed);
+    slot_ptr_->sleeping.store(1, mo_relaxed);
+    std::atomic_thread_fence(mo_seq_cst);  // pairs with the fence in publish_record (Dekker)
+    const std::uint32_t epoch = c.data_epoch.load(mo_acquire);
+    if (!data_available_seq_cst()) {
+      std::optional<nanoseconds> wait;
+      if (deadline) wait = std::chrono::duration_cast<nanoseconds>(*deadline - now);
+      if (n == Next::blocked_on_claim) wait = std::min(wait.value_or(options_.timing.recovery_timeout), options_.timing.recovery_timeout);
+      platform::wait_on_address(c.data_epoch, epoch, wait);
+    }
+    slot_ptr_->sleeping.store(0, mo_relaxed);
+    c.data_waiters.fetch_sub(1, mo_relaxed);
+  }
+}
+
+ReadStatus RingReader::try_read(std::vector<std::byte>& out) {
+  if (!check_still_owner()) return ReadStatus::evicted;
+  switch (next_record(true, &out, nullptr)) {
+    case Next::message: return ReadStatus::ok;
+    case Next::corrupt: return ReadStatus::corrupt;
+    default: break;
+  }
+  if (cursor_ != published_) publish();  // drained: let Block writers and status see it
+  return ReadStatus::empty;
+}
+
+ReadStatus RingReader::read(std::vector<std::byte>& out, std::optional<nanoseconds> timeout) {
+  return wait_loop(timeout, true, &out, nullptr);
+}
+
+ReadStatus RingReader::try_peek(RecordView& out) {
+  if (!check_still_owner()) return ReadStatus::evicted;
+  switch (next_record(false, nullptr, &out)) {
+    case Next::message: return ReadStatus::ok;
+    case Next::corrupt: return ReadStatus::corrupt;
+    default: break;
+  }
+  if (cursor_ != published_) publish();
+  return ReadStatus::empty;
+}
+
+ReadStatus RingReader::peek(RecordView& out, std::optional<nanoseconds> timeout) {
+  return wait_loop(timeout, false, nullptr, &out);
+}
+
+bool RingReader::release() noexcept {
+  if (peek_next_ == kNoPosition) return false;
+  RingControl& c = *view_.control;
+  std::atomic_thread_fence(mo_acquire);
+  const bool intact = c.tail_intent.load(mo_acquire) <= cursor_ + c.capacity;
+  if (intact) {
+    cursor_ = peek_next_;
+    expected_seq_ = peek_seq_ + 1;
+    ++read_;
+  } else {
+    cursor_ = std::max(cursor_, c.head.load(mo_acquire));
+    cached_tail_ = cursor_;
+  }
+  peek_next_ = kNoPosition;
+  maybe_publish();
+  return intact;
+}
+
+// --- recovery ----------------------------------------------------------------------------
+
+namespace {
+
+bool dead(const std::atomic<std::uint64_t>& pid, const std::atomic<std::uint64_t>& start) {
+  const platform::ProcessIdentity id{pid.load(mo_acquire), start.load(mo_acquire)};
+  if (id.pid == 0) return false;  // not yet known: never judge
+  return !platform::is_alive(id);
+}
+
+// Gives up, on behalf of a dead process, the ticket in `ticket_word`.
+bool release_dead_ticket(const RingView& v, std::atomic<std::uint64_t>& ticket_word,
+                         std::atomic<std::uint64_t>* abandoned_word) {
+  RingControl& c = *v.control;
+  std::uint64_t tk = ticket_word.load(mo_acquire);
+  if ((tk & kTicketHeld) == 0) return false;
+  const auto t = static_cast<std::uint32_t>(tk);
+  // acq_rel: exactly one recoverer converts this ticket.
+  if (!ticket_word.compare_exchange_strong(tk, 0, mo_acq_rel)) return false;
+  if (c.now_serving.load(mo_acquire) == t) {
+    std::uint32_t expected = t;
+    if (c.now_serving.compare_exchange_strong(expected, t + 1, mo_acq_rel)) pass_chain(v, t + 1);
+    return true;
+  }
+  if (abandoned_word != nullptr) {  // queued, not yet served: skip it when it comes up
+    abandon(v, ticket_word, *abandoned_word, t);
+    return true;
+  }
+  return false;  // a dead reader's queued ticket: the unknown-owner rule passes it later
+}
+
+}  // namespace
+
+RecoveryReport recover(const RingView& v, const RecoveryOptions& options) {
+  RingControl& c = *v.control;
+  RecoveryReport rep;
+
+  // 1. Dead writers: repair their claimed record, give up their ticket, free the slot.
+  for (std::uint32_t i = 0; i < c.max_writers; ++i) {
+    WriterSlot& s = v.writers[i];
+    std::uint64_t o = s.owner.load(mo_acquire);
+    const SlotState st = owner_state(o);
+    if (st != SlotState::active && st != SlotState::claiming) continue;
+    if (!dead(s.pid, s.start_time)) continue;
+    const std::uint64_t cp = s.claimed_pos.load(mo_acquire);
+    if (cp != kNoPosition) {
+      RecordHeader* hdr = v.header_at(cp);
+      std::uint64_t w = hdr->word.load(mo_acquire);
+      if (word_type(w) == RecordType::claimed && word_writer(w) == (i & 0xFFFFu)) {
+        // acq_rel: one recoverer turns it into an abandoned record; readers skip it.
+        if (hdr->word.compare_exchange_strong(w, make_word(word_length(w), RecordType::abandoned, i), mo_acq_rel)) {
+          ++rep.records_repaired;
+        }
+      }
+      s.claimed_pos.store(kNoPosition, mo_relaxed);
+    }
+    if (release_dead_ticket(v, s.ticket, &s.abandoned)) ++rep.turns_recovered;
+    if (s.abandoned.load(mo_acquire) != 0 || (s.ticket.load(mo_acquire) & kTicketHeld) != 0) continue;  // later
+    if (s.owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::free), mo_acq_rel)) {
+      ++rep.writers_reaped;
+    }
+  }
+
+  // 2. Dead readers: free the slot (a sleeping one also leaves the waiter count).
+  for (std::uint32_t i = 0; i < c.max_readers; ++i) {
+    ReaderSlot& s = v.readers[i];
+    std::uint64_t o = s.owner.load(mo_acquire);
+    const SlotState st = owner_state(o);
+    if (st == SlotState::free) continue;
+    if (!dead(s.pid, s.start_time)) continue;
+    if (release_dead_ticket(v, s.ticket, nullptr)) ++rep.turns_recovered;
+    const bool was_sleeping = s.sleeping.load(mo_acquire) != 0;
+    if (s.owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::free), mo_acq_rel)) {
+      ++rep.readers_reaped;
+      if (was_sleeping) {
+        s.sleeping.store(0, mo_relaxed);
+        std::uint32_t n = c.data_waiters.load(mo_relaxed);
+        while (n > 0 && !c.data_waiters.compare_exchange_weak(n, n - 1, mo_relaxed)) {
+        }
+      }
+      c.readers_generation.fetch_add(1, mo_release);
+    }
+  }
+
+  // 3. A turn stuck with no live owner: its taker died before recording its ticket.
+  if (options.turn_stuck_at) {
+    const std::uint32_t t = *options.turn_stuck_at;
+    // seq_cst: pairs with take_turn's seq_cst pending/held stores (see there).
+    if (c.now_serving.load(mo_seq_cst) == t && ticket_passed(c.next_ticket.load(mo_seq_cst), t)) {
+      bool owned = false;
+      auto check = [&](const std::atomic<std::uint64_t>& ticket, const std::atomic<std::uint64_t>& pid,
+                       const std::atomic<std::uint64_t>& start) {
+        const std::uint64_t tk = ticket.load(mo_seq_cst);
+        if (tk == (kTicketHeld | t)) owned = true;  // its owner is alive, or step 1 handled it
+        if (tk == kTicketPending && !dead(pid, start)) owned = true;
+      };
+      for (std::uint32_t i = 0; i < c.max_writers; ++i) check(v.writers[i].ticket, v.writers[i].pid, v.writers[i].start_time);
+      for (std::uint32_t i = 0; i < c.max_readers; ++i) check(v.readers[i].ticket, v.readers[i].pid, v.readers[i].start_time);
+      for (std::uint32_t i = 0; i < c.max_writers && !owned; ++i) {
+        if (v.writers[i].abandoned.load(mo_seq_cst) == (kTicketHeld | t)) owned = true;  // pass_chain's business
+      }
+      std::uint32_t expected = t;
+      if (!owned && c.now_serving.compare_exchange_strong(expected, t + 1, mo_acq_rel)) {
+        pass_chain(v, t + 1);
+        ++rep.turns_recovered;
+      }
+    }
+  }
+
+  // 4. Optional: evict live readers stalled with data waiting.
+  if (options.evict_stalled_after) {
+    const std::uint64_t now = now_ns();
+    const auto limit = static_cast<std::uint64_t>(options.evict_stalled_after->count());
+    const std::uint64_t tail = c.tail.load(mo_acquire);
+    for (std::uint32_t i = 0; i < c.max_readers; ++i) {
+      ReaderSlot& s = v.readers[i];
+      std::uint64_t o = s.owner.load(mo_acquire);
+      if (owner_state(o) != SlotState::active) continue;
+      if (s.cursor.load(mo_acquire) >= tail) continue;  // idle, not stalled
+      const std::uint64_t progress = s.progress_ns.load(mo_relaxed);
+      if (now < progress || now - progress < limit) continue;
+      if (s.owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::evicted), mo_acq_rel)) {
+        ++rep.readers_evicted;
+        c.readers_generation.fetch_add(1, mo_release);
+      }
+    }
+  }
+
+  if (rep.changed()) {
+    c.records_repaired.fetch_add(rep.records_repaired, mo_relaxed);
+    c.turns_recovered.fetch_add(rep.turns_recovered, mo_relaxed);
+    c.readers_reaped.fetch_add(rep.readers_reaped, mo_relaxed);
+    c.writers_reaped.fetch_add(rep.writers_reaped, mo_relaxed);
+    c.readers_evicted.fetch_add(rep.readers_evicted, mo_relaxed);
+    c.recovery_passes.fetch_add(1, mo_relaxed);
+    c.last_recovery_unix_ns.store(static_cast<std::uint64_t>(std::chrono::duration_cast<nanoseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                                               .count()),
+                                  mo_relaxed);
+    wake_all(c);  // whoever waited on what was repaired re-checks
+  }
+  return rep;
+}
+
+RingStatus status(const RingView& v) {
+  const RingControl& c = *v.control;
+  RingStatus s{};
+  s.capacity = c.capacity;
+  s.tail = c.tail.load(mo_acquire);
+  s.head = c.head.load(mo_acquire);
+  s.next_seq = c.tail_seq.load(mo_acquire);
+  s.behavior = static_cast<WriteBehavior>(c.behavior);
+  s.now_serving = c.now_serving.load(mo_acquire);
+  s.next_ticket = c.next_ticket.load(mo_acquire);
+  for (std::uint32_t i = 0; i < c.max_readers; ++i) {
+    const ReaderSlot& r = v.readers[i];
+    const SlotState st = owner_state(r.owner.load(mo_acquire));
+    if (st != SlotState::active && st != SlotState::evicted) continue;
+    const std::uint64_t cur = r.cursor.load(mo_acquire);
+    s.readers.push_back(ReaderInfo{i, r.pid.load(mo_relaxed), cur, s.tail > cur ? s.tail - cur : 0,
+                                   r.messages_read.load(mo_relaxed), r.messages_lost.load(mo_relaxed),
+                                   st == SlotState::evicted});
+  }
+  for (std::uint32_t i = 0; i < c.max_writers; ++i) {
+    const WriterSlot& w = v.writers[i];
+    if (owner_state(w.owner.load(mo_acquire)) != SlotState::active) continue;
+    s.writers.push_back(WriterInfo{i, w.pid.load(mo_relaxed), w.messages_written.load(mo_relaxed)});
+  }
+  s.records_repaired = c.records_repaired.load(mo_relaxed);
+  s.turns_recovered = c.turns_recovered.load(mo_relaxed);
+  s.readers_reaped = c.readers_reaped.load(mo_relaxed);
+  s.writers_reaped = c.writers_reaped.load(mo_relaxed);
+  s.readers_evicted = c.readers_evicted.load(mo_relaxed);
+  return s;
+}
+
+}  // namespace stella::ring
