@@ -157,7 +157,7 @@ class Checker {
     return std::nullopt;
   }
 
-  // A string value; `present` tells a missing key from a wrong one.
+  // A string value; nullopt when absent (no problem) or of another type (a problem).
   std::optional<std::string> string(const toml::table& table, const std::string& prefix, std::string_view key,
                                     std::string_view expected = "a string") {
     const toml::node* node = table.get(key);
