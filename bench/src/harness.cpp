@@ -132,6 +132,7 @@ void writer_throughput(ChildContext& ctx, WriterEndpoint& writer, int index) {
   const std::size_t size = ctx.spec.message_size;
   std::vector<std::byte> message(size, std::byte{0x5a});
   std::uint64_t sequence = 0;
+  const bool blob = ctx.spec.mode == RunMode::blob;
   ctx.slot.start_ns = now_ns();
   while (ctx.control.stop.load(std::memory_order_relaxed) == 0) {  // a flag, no data depends on it
     if (ctx.spec.zero_copy) {
@@ -142,9 +143,16 @@ void writer_throughput(ChildContext& ctx, WriterEndpoint& writer, int index) {
       writer.commit();
     } else {
       put_header(message.data(), index, sequence);
+      // A shared value also carries its header at the end, so a reader can prove it whole.
+      if (blob) std::memcpy(message.data() + size - kHeaderBytes, message.data(), kHeaderBytes);
       writer.send(message);
     }
     ++sequence;
+  }
+  if (blob) {  // a shared value has no end marker: readers watch writers_done
+    ctx.slot.end_ns = now_ns();
+    ctx.slot.messages = sequence;
+    return;
   }
   put_header(message.data(), index, kEndOfRun);
   if (ctx.spec.zero_copy) {
@@ -191,18 +199,13 @@ void reader_loop(ChildContext& ctx, ReaderEndpoint& reader) {
   const bool latency = ctx.spec.mode == RunMode::latency;
   const std::size_t size = latency ? std::max(ctx.spec.message_size, kLatencyHeaderBytes) : ctx.spec.message_size;
   const auto writers = static_cast<std::uint32_t>(ctx.spec.writers);
-  std::vector<std::byte> buffer(size);
   std::uint64_t next[kMaxWriters] = {};
   std::uint32_t ended = 0;
   std::uint64_t received = 0;
   ctx.slot.start_ns = now_ns();
   while (ended < writers) {
     std::optional<ConstBytes> message;
-    if (ctx.spec.zero_copy) {
-      message = reader.peek();
-    } else if (auto got = reader.receive(buffer)) {
-      message = ConstBytes{buffer.data(), *got};
-    }
+    message = ctx.spec.zero_copy ? reader.peek() : reader.receive();
     if (!message) {
       // Only lossy transports return empty-handed; an overwritten end marker ends the run here.
       if (ctx.control.writers_done.load(std::memory_order_acquire) == writers) break;  // pairs with writers' release
@@ -211,9 +214,14 @@ void reader_loop(ChildContext& ctx, ReaderEndpoint& reader) {
     }
     std::uint64_t tagged = 0;
     std::memcpy(&tagged, message->data(), sizeof tagged);
+    const std::size_t message_size = message->size();
+    std::uint64_t sent_at = 0;
+    if (latency && message_size >= kLatencyHeaderBytes) std::memcpy(&sent_at, message->data() + kHeaderBytes, sizeof sent_at);
+    // Zero copy: what was read in place counts only if it was not overwritten meanwhile.
+    if (ctx.spec.zero_copy && !reader.release()) continue;
     const auto writer = static_cast<std::uint32_t>(tagged >> 56);
     const std::uint64_t sequence = tagged & kSequenceMask;
-    if (message->size() != size || writer >= writers) {
+    if (message_size != size || writer >= writers) {
       ++ctx.slot.errors;
     } else if (sequence == kEndOfRun) {
       ++ended;
@@ -223,18 +231,46 @@ void reader_loop(ChildContext& ctx, ReaderEndpoint& reader) {
       ++ctx.slot.per_writer[writer];
       ++received;
       if (latency) {
-        const std::uint64_t t1 = now_ns();
-        std::uint64_t t0 = 0;
-        std::memcpy(&t0, message->data() + kHeaderBytes, sizeof t0);
-        if (sequence < ctx.spec.latency_samples) ctx.samples[sequence] = static_cast<std::int64_t>(t1 - t0);
+        const std::uint64_t arrived_at = now_ns();
+        if (sequence < ctx.spec.latency_samples) ctx.samples[sequence] = static_cast<std::int64_t>(arrived_at - sent_at);
         ctx.control.ack.store(sequence + 1, std::memory_order_release);  // pairs with the writer's acquire
       }
     }
-    if (ctx.spec.zero_copy) reader.release();
   }
   ctx.slot.end_ns = now_ns();
   ctx.slot.messages = received;
   ctx.slot.reported_lost = reader.reported_lost();
+}
+
+// Reads a shared value as fast as possible until the writers are done; checks that every
+// value read is whole (its header equals its trailer) and counts the new ones.
+void blob_reader_loop(ChildContext& ctx, ReaderEndpoint& reader) {
+  const auto writers = static_cast<std::uint32_t>(ctx.spec.writers);
+  std::uint64_t reads = 0;
+  std::uint64_t distinct = 0;
+  std::uint64_t last = ~std::uint64_t{0};
+  ctx.slot.start_ns = now_ns();
+  while (ctx.control.writers_done.load(std::memory_order_acquire) < writers &&  // pairs with writers' release
+         ctx.control.abort.load(std::memory_order_relaxed) == 0) {
+    auto value = reader.receive();
+    if (!value) continue;  // nothing written yet
+    ++reads;
+    std::uint64_t head = 0;
+    std::uint64_t tail = 1;
+    if (value->size() == ctx.spec.message_size) {
+      std::memcpy(&head, value->data(), sizeof head);
+      std::memcpy(&tail, value->data() + value->size() - kHeaderBytes, sizeof tail);
+    }
+    if (head != tail) {
+      ++ctx.slot.errors;  // torn or wrong-sized
+    } else if (head != last) {
+      ++distinct;
+      last = head;
+    }
+  }
+  ctx.slot.end_ns = now_ns();
+  ctx.slot.messages = reads;
+  ctx.slot.per_writer[0] = distinct;
 }
 
 enum class Role { writer, reader };
@@ -266,6 +302,8 @@ enum class Role { writer, reader };
         writer_throughput(ctx, *writer, index);
       }
       control.writers_done.fetch_add(1, std::memory_order_release);  // after the end marker was sent
+    } else if (spec.mode == RunMode::blob) {
+      blob_reader_loop(ctx, *reader);
     } else {
       reader_loop(ctx, *reader);
     }
@@ -336,7 +374,13 @@ RunResult run_transport(const TransportInfo& transport, const RunSpec& spec) {
     result.failed = "unsupported process counts";
     return result;
   }
-  if (spec.message_size < kHeaderBytes || (latency && spec.message_size < kLatencyHeaderBytes)) {
+  const bool blob = spec.mode == RunMode::blob;
+  if (blob != transport.blob) {
+    result.skipped = blob ? "not a shared value" : "a shared value, not a queue";
+    return result;
+  }
+  if (spec.message_size < kHeaderBytes || (latency && spec.message_size < kLatencyHeaderBytes) ||
+      (blob && spec.message_size < 2 * kHeaderBytes)) {
     result.skipped = "messages must hold the harness's header";
     return result;
   }
@@ -490,6 +534,17 @@ RunResult run_transport(const TransportInfo& transport, const RunSpec& spec) {
     last_end = std::max(last_end, s.end_ns);
     const double seconds = static_cast<double>(s.end_ns - first_start) / 1e9;
     if (seconds > 0) rate_sum += static_cast<double>(s.messages) / seconds;
+  }
+  if (blob) {  // reads are not deliveries: rates of each side, and the values seen
+    const ProcessSlot& reader0 = control->slots[spec.writers];
+    result.distinct_values = reader0.per_writer[0];
+    result.wall_s = static_cast<double>(last_end - first_start) / 1e9;
+    result.msgs_per_s = rate_sum / spec.readers;  // reads per second per reader
+    result.mb_per_s = result.msgs_per_s * static_cast<double>(spec.message_size) / 1e6;
+    const double seconds = static_cast<double>(writers_end - first_start) / 1e9;
+    if (seconds > 0) result.writer_msgs_per_s = static_cast<double>(result.sent) / seconds;
+    if (result.order_errors != 0) result.failed = std::to_string(result.order_errors) + " torn values read";
+    return result;
   }
   const std::uint64_t expected = result.sent * static_cast<std::uint64_t>(spec.readers);
   result.lost = expected > result.received ? expected - result.received : 0;

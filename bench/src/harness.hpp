@@ -23,6 +23,7 @@ namespace stella::bench {
 enum class RunMode {
   throughput,  // writers send as fast as they can for `duration`
   latency,     // one message at a time: send, wait for the reader's acknowledgement, repeat
+  blob,        // a shared value: writers overwrite it, readers read it, both as fast as they can
 };
 
 struct RunSpec {
@@ -67,6 +68,7 @@ struct RunResult {
   double cpu_readers_s = 0;
   std::uint64_t wakes_writers = 0;  // futex wake calls made by the writers
   std::uint64_t wakes_readers = 0;
+  std::uint64_t distinct_values = 0;  // blob: new values the reader saw
   std::vector<double> writer_share;  // fraction of the reader's messages from each writer
   std::optional<LatencyStats> latency;
   std::map<std::string, double> ratios;  // filled by the report: this result / baseline

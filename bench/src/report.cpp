@@ -146,20 +146,32 @@ void print_table(std::ostream& out, const std::vector<Scenario>& scenarios, cons
   char line[512];
   for_each_group(scenarios, results, [&](const Scenario& sc, const RunResult& r, bool header) {
     const bool latency = sc.spec.mode == RunMode::latency;
+    const bool blob = sc.spec.mode == RunMode::blob;
     if (header) {
       out << "\n== " << sc.name << ": " << sc.description << "\n";
-      if (latency) {
+      if (blob) {
+        std::snprintf(line, sizeof line, "%-8s %-22s %10s %10s %11s %12s %11s\n", "size", "transport", "writes/s",
+                      "reads/s", "read MB/s", "new values", "cpu w/r");
+        out << line;
+      }
+      if (blob) {
+      } else if (latency) {
         std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %10s %10s %10s %9s %9s  %s\n", "size", "transport",
                       "p50", "p99", "p99.9", "max", "rtt/2 p50", "x floor", "x best-os", "cpu w/r, wakes w/r");
       } else {
         std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %9s %9s %11s %8s %9s  %s\n", "size", "transport",
                       "msgs/s", "MB/s", "x spsc", "x best-os", "cpu w/r", "lost", "wakes w/r", "shares");
       }
-      out << line;
+      if (!blob) out << line;
     }
     const std::string size = human_size(r.spec.message_size);
     const std::string status = row_status(r);
-    if (!status.empty()) {
+    if (status.empty() && blob) {
+      const std::string cpu = percent(r.cpu_writers_s, r.wall_s) + "/" + percent(r.cpu_readers_s, r.wall_s);
+      std::snprintf(line, sizeof line, "%-8s %-22s %10s %10s %11s %12llu %11s\n", size.c_str(), r.transport.c_str(),
+                    human_rate(r.writer_msgs_per_s).c_str(), human_rate(r.msgs_per_s).c_str(),
+                    fmt("%.1f", r.mb_per_s).c_str(), static_cast<unsigned long long>(r.distinct_values), cpu.c_str());
+    } else if (!status.empty()) {
       std::snprintf(line, sizeof line, "%-8s %-18s %s\n", size.c_str(), r.transport.c_str(), status.c_str());
     } else if (latency && r.latency) {
       const auto& l = *r.latency;
@@ -201,7 +213,8 @@ void write_json(std::ostream& out, const MachineInfo& m, const SuiteOptions& o, 
     out << (i ? ",\n    " : "\n    ") << "{\"name\": " << json_escape(sc.name)
         << ", \"description\": " << json_escape(sc.description) << ", \"writers\": " << sc.spec.writers
         << ", \"readers\": " << sc.spec.readers << ", \"mode\": \""
-        << (sc.spec.mode == RunMode::latency ? "latency" : "throughput") << "\"}";
+        << (sc.spec.mode == RunMode::latency ? "latency" : sc.spec.mode == RunMode::blob ? "blob" : "throughput")
+        << "\"}";
   }
   out << "\n  ],\n  \"transports\": [";
   const auto transports = all_transports();
@@ -234,6 +247,7 @@ void write_json(std::ostream& out, const MachineInfo& m, const SuiteOptions& o, 
         << ", \"cpu_writers_s\": " << json_number(r.cpu_writers_s)
         << ", \"cpu_readers_s\": " << json_number(r.cpu_readers_s) << ", \"wakes_writers\": " << r.wakes_writers
         << ", \"wakes_readers\": " << r.wakes_readers;
+    if (r.spec.mode == RunMode::blob) out << ", \"distinct_values\": " << r.distinct_values;
     if (!r.writer_share.empty()) {
       out << ", \"writer_share\": [";
       for (std::size_t k = 0; k < r.writer_share.size(); ++k) out << (k ? ", " : "") << json_number(r.writer_share[k]);
@@ -269,9 +283,13 @@ void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions&
       << (o.smoke ? " (SMOKE RUN: numbers meaningless)" : "") << ".\n";
   for_each_group(scenarios, results, [&](const Scenario& sc, const RunResult& r, bool header) {
     const bool latency = sc.spec.mode == RunMode::latency;
+    const bool blob = sc.spec.mode == RunMode::blob;
     if (header) {
       out << "\n### " << sc.name << "\n\n" << sc.description << ".\n\n";
-      if (latency) {
+      if (blob) {
+        out << "| size | transport | writes/s | reads/s | read MB/s | new values seen | CPU w/r |\n"
+               "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
+      } else if (latency) {
         out << "| transport | p50 | p99 | p99.9 | max | RTT/2 p50 | × floor | × best OS | CPU w/r | wakes w/r |\n"
                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
       } else {
@@ -280,6 +298,17 @@ void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions&
       }
     }
     const std::string status = row_status(r);
+    if (blob) {
+      out << "| " << human_size(r.spec.message_size) << " | " << r.transport << " | ";
+      if (!status.empty()) {
+        out << status << " | | | | |\n";
+      } else {
+        out << human_rate(r.writer_msgs_per_s) << " | " << human_rate(r.msgs_per_s) << " | "
+            << fmt("%.1f", r.mb_per_s) << " | " << r.distinct_values << " | " << percent(r.cpu_writers_s, r.wall_s)
+            << " / " << percent(r.cpu_readers_s, r.wall_s) << " |\n";
+      }
+      return;
+    }
     if (latency) {
       if (!status.empty() || !r.latency) {
         out << "| " << r.transport << " | " << status << " | | | | | | | | |\n";

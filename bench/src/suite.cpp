@@ -87,6 +87,18 @@ std::vector<Scenario> make_scenarios(const SuiteOptions& o) {
     sc.spec.latency_gap = o.sleep_gap;
     s.push_back(sc);
   }
+  {
+    std::vector<std::size_t> sizes;
+    for (std::size_t size : o.sizes) {
+      if (size >= 16) sizes.push_back(size);  // a value carries its sequence at both ends
+    }
+    Scenario sc{"shared-memory",
+                "SharedMemory: 1 writer overwrites the value while 1 reader reads it, both flat out (writes/s, "
+                "reads/s, each read checked whole)",
+                base, sizes, [](const TransportInfo& t) { return t.blob; }};
+    sc.spec.mode = RunMode::blob;
+    s.push_back(sc);
+  }
   std::vector<Scenario> selected;
   for (auto& sc : s) {
     if (matches(sc.name, o.scenario_filter)) selected.push_back(std::move(sc));
@@ -101,6 +113,7 @@ std::vector<RunResult> run_suite(const SuiteOptions& o) {
     for (std::size_t size : sc.sizes) {
       for (const auto& t : transports) {
         if (!sc.includes(t) || !matches(t.name, o.transport_filter)) continue;
+        if ((sc.spec.mode == RunMode::blob) != t.blob) continue;
         RunSpec spec = sc.spec;
         spec.scenario = sc.name;
         spec.message_size = size;
@@ -130,6 +143,8 @@ std::vector<RunResult> run_suite(const SuiteOptions& o) {
             std::fprintf(stderr, " FAILED: %s\n", r.failed->c_str());
           } else if (r.latency) {
             std::fprintf(stderr, " p50 %.0f ns\n", r.latency->p50_ns);
+          } else if (r.spec.mode == RunMode::blob) {
+            std::fprintf(stderr, " %.3g writes/s, %.3g reads/s\n", r.writer_msgs_per_s, r.msgs_per_s);
           } else {
             std::fprintf(stderr, " %.3g msgs/s\n", r.msgs_per_s);
           }

@@ -45,13 +45,17 @@ class WriterEndpoint {
 class ReaderEndpoint {
  public:
   virtual ~ReaderEndpoint() = default;
-  /// Copies the next message into `out` and returns its size. Returns nullopt when nothing
-  /// arrived within a short bounded wait: lossy transports must, so that a reader whose end
-  /// marker was overwritten still notices the end of the run. Lossless ones may block.
-  virtual std::optional<std::size_t> receive(MutableBytes out) = 0;
+  /// The copying API: copies the next message into a buffer this endpoint owns (as a user
+  /// reads into their own buffer) and returns a view of it, valid until the next call.
+  /// Returns nullopt when nothing arrived within a short bounded wait: lossy transports
+  /// must, so that a reader whose end marker was overwritten still notices the end of the
+  /// run. Lossless ones may block.
+  virtual std::optional<ConstBytes> receive() = 0;
   /// Zero-copy reading: the next message in place (same nullopt rule), valid until release().
   virtual std::optional<ConstBytes> peek() { throw std::logic_error("no zero-copy view"); }
-  virtual void release() { throw std::logic_error("no zero-copy view"); }
+  /// Moves past the viewed message. False: it was overwritten while viewed (Overwrite
+  /// mode), so whatever was read from the view must be discarded.
+  virtual bool release() { throw std::logic_error("no zero-copy view"); }
   /// Messages the transport itself reports lost (Overwrite lapping); the harness also
   /// counts sequence gaps on its own.
   [[nodiscard]] virtual std::uint64_t reported_lost() const { return 0; }
@@ -76,6 +80,10 @@ struct TransportInfo {
   bool multi_reader = false;  // every reader of one channel receives every message (broadcast)
   bool zero_copy = false;     // claim/commit and peek/release work
   bool lossy = false;         // may drop messages when the reader falls behind (Overwrite)
+  /// A single shared value (SharedMemory), not a queue: readers see the latest value, as
+  /// often as they look. Its reader's receive() returns a copy of the current value (or
+  /// nullopt when nothing was written). Used only by the blob scenario.
+  bool blob = false;
   ReaderWait reader_wait = ReaderWait::sleep;
   /// Why this transport cannot run a configuration (message too large, ...), or nullopt.
   std::function<std::optional<std::string>(const ChannelConfig&)> unsupported;

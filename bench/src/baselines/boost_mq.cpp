@@ -3,6 +3,7 @@
 #include <boost/interprocess/ipc/message_queue.hpp>
 
 #include <algorithm>
+#include <vector>
 
 #include "baselines.hpp"
 
@@ -22,16 +23,18 @@ class BoostWriter final : public WriterEndpoint {
 
 class BoostReader final : public ReaderEndpoint {
  public:
-  explicit BoostReader(const std::string& name) : queue_(bip::open_only, name.c_str()) {}
-  std::optional<std::size_t> receive(MutableBytes out) override {
+  explicit BoostReader(const std::string& name)
+      : queue_(bip::open_only, name.c_str()), message_(queue_.get_max_msg_size()) {}
+  std::optional<ConstBytes> receive() override {
     bip::message_queue::size_type received = 0;
     unsigned int priority = 0;
-    queue_.receive(out.data(), out.size(), received, priority);
-    return static_cast<std::size_t>(received);
+    queue_.receive(message_.data(), message_.size(), received, priority);
+    return ConstBytes{message_.data(), static_cast<std::size_t>(received)};
   }
 
  private:
   bip::message_queue queue_;
+  std::vector<std::byte> message_;
 };
 
 class BoostChannel final : public Channel {

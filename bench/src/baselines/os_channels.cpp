@@ -57,16 +57,17 @@ class PipeWriter final : public WriterEndpoint {
 
 class PipeReader final : public ReaderEndpoint {
  public:
-  explicit PipeReader(int fd) : fd_(fd), buffer_(2 * static_cast<std::size_t>(kPipeBufferBytes)) {}
-  std::optional<std::size_t> receive(MutableBytes out) override {
+  PipeReader(int fd, std::size_t message_size)
+      : fd_(fd), buffer_(2 * static_cast<std::size_t>(kPipeBufferBytes)), message_(message_size) {}
+  std::optional<ConstBytes> receive() override {
     fill(sizeof(std::uint32_t));
     std::uint32_t length = 0;
     std::memcpy(&length, buffer_.data() + begin_, sizeof length);
     fill(sizeof length + length);
-    if (length > out.size()) throw std::runtime_error("pipe: message larger than the buffer");
-    std::memcpy(out.data(), buffer_.data() + begin_ + sizeof length, length);
+    if (length > message_.size()) throw std::runtime_error("pipe: message larger than the buffer");
+    std::memcpy(message_.data(), buffer_.data() + begin_ + sizeof length, length);
     begin_ += sizeof length + length;
-    return length;
+    return ConstBytes{message_.data(), length};
   }
 
  private:
@@ -83,15 +84,18 @@ class PipeReader final : public ReaderEndpoint {
 
   int fd_;
   std::vector<std::byte> buffer_;
+  std::vector<std::byte> message_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
 };
 
 class PipeChannel final : public Channel {
  public:
-  PipeChannel() : fds_(make()) {}
+  explicit PipeChannel(const ChannelConfig& config) : fds_(make()), message_size_(config.message_size) {}
   std::unique_ptr<WriterEndpoint> open_writer(int) override { return std::make_unique<PipeWriter>(fds_.write_fd()); }
-  std::unique_ptr<ReaderEndpoint> open_reader(int) override { return std::make_unique<PipeReader>(fds_.read_fd()); }
+  std::unique_ptr<ReaderEndpoint> open_reader(int) override {
+    return std::make_unique<PipeReader>(fds_.read_fd(), message_size_);
+  }
 
  private:
   static FdPair make() {
@@ -101,6 +105,7 @@ class PipeChannel final : public Channel {
     return {fds[0], fds[1]};
   }
   FdPair fds_;
+  std::size_t message_size_;
 };
 
 // ---- Unix-domain SOCK_SEQPACKET: message boundaries kept by the kernel ------------------
@@ -120,24 +125,27 @@ class SocketWriter final : public WriterEndpoint {
 
 class SocketReader final : public ReaderEndpoint {
  public:
-  explicit SocketReader(int fd) : fd_(fd) {}
-  std::optional<std::size_t> receive(MutableBytes out) override {
+  SocketReader(int fd, std::size_t message_size) : fd_(fd), message_(message_size) {}
+  std::optional<ConstBytes> receive() override {
     for (;;) {
-      const ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
-      if (n >= 0) return static_cast<std::size_t>(n);
+      const ssize_t n = ::recv(fd_, message_.data(), message_.size(), 0);
+      if (n >= 0) return ConstBytes{message_.data(), static_cast<std::size_t>(n)};
       if (errno != EINTR) throw_errno("recv");
     }
   }
 
  private:
   int fd_;
+  std::vector<std::byte> message_;
 };
 
 class SocketChannel final : public Channel {
  public:
-  SocketChannel() : fds_(make()) {}
+  explicit SocketChannel(const ChannelConfig& config) : fds_(make()), message_size_(config.message_size) {}
   std::unique_ptr<WriterEndpoint> open_writer(int) override { return std::make_unique<SocketWriter>(fds_.write_fd()); }
-  std::unique_ptr<ReaderEndpoint> open_reader(int) override { return std::make_unique<SocketReader>(fds_.read_fd()); }
+  std::unique_ptr<ReaderEndpoint> open_reader(int) override {
+    return std::make_unique<SocketReader>(fds_.read_fd(), message_size_);
+  }
 
  private:
   static FdPair make() {
@@ -150,6 +158,7 @@ class SocketChannel final : public Channel {
     return {fds[0], fds[1]};
   }
   FdPair fds_;
+  std::size_t message_size_;
 };
 
 // ---- POSIX message queue ------------------------------------------------------------------
@@ -179,22 +188,24 @@ class MqWriter final : public WriterEndpoint {
 
 class MqReader final : public ReaderEndpoint {
  public:
-  explicit MqReader(mqd_t q) : q_(q) {}
-  std::optional<std::size_t> receive(MutableBytes out) override {
+  MqReader(mqd_t q, std::size_t message_size) : q_(q), message_(message_size) {}
+  std::optional<ConstBytes> receive() override {
     for (;;) {
-      const ssize_t n = ::mq_receive(q_, reinterpret_cast<char*>(out.data()), out.size(), nullptr);
-      if (n >= 0) return static_cast<std::size_t>(n);
+      const ssize_t n = ::mq_receive(q_, reinterpret_cast<char*>(message_.data()), message_.size(), nullptr);
+      if (n >= 0) return ConstBytes{message_.data(), static_cast<std::size_t>(n)};
       if (errno != EINTR) throw_errno("mq_receive");
     }
   }
 
  private:
   mqd_t q_;
+  std::vector<std::byte> message_;
 };
 
 class MqChannel final : public Channel {
  public:
-  explicit MqChannel(const ChannelConfig& config) : name_("/" + config.unique_name + "-mq") {
+  explicit MqChannel(const ChannelConfig& config)
+      : name_("/" + config.unique_name + "-mq"), message_size_(config.message_size) {
     mq_attr attr{};
     // The largest queue an unprivileged user may create: depth is capped by msg_max.
     attr.mq_maxmsg = mq_limits().msg_max > 0 ? mq_limits().msg_max : 10;
@@ -209,10 +220,11 @@ class MqChannel final : public Channel {
   MqChannel(const MqChannel&) = delete;
   MqChannel& operator=(const MqChannel&) = delete;
   std::unique_ptr<WriterEndpoint> open_writer(int) override { return std::make_unique<MqWriter>(q_); }
-  std::unique_ptr<ReaderEndpoint> open_reader(int) override { return std::make_unique<MqReader>(q_); }
+  std::unique_ptr<ReaderEndpoint> open_reader(int) override { return std::make_unique<MqReader>(q_, message_size_); }
 
  private:
   std::string name_;
+  std::size_t message_size_;
   mqd_t q_{};
 };
 
@@ -229,7 +241,7 @@ TransportInfo pipe_transport() {
       return "pipe writes above PIPE_BUF (4096 B) interleave between writers";
     return std::nullopt;
   };
-  info.create = [](const ChannelConfig&) { return std::make_unique<PipeChannel>(); };
+  info.create = [](const ChannelConfig& c) { return std::make_unique<PipeChannel>(c); };
   return info;
 }
 
@@ -240,7 +252,7 @@ TransportInfo unix_seqpacket_transport() {
   info.description = "socketpair(AF_UNIX, SOCK_SEQPACKET) with 4 MiB socket buffers; one send/recv per message";
   info.multi_writer = true;
   info.unsupported = [](const ChannelConfig&) -> std::optional<std::string> { return std::nullopt; };
-  info.create = [](const ChannelConfig&) { return std::make_unique<SocketChannel>(); };
+  info.create = [](const ChannelConfig& c) { return std::make_unique<SocketChannel>(c); };
   return info;
 }
 

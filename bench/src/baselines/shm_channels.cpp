@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "stella/common/platform/shm.hpp"
 #include "stella/common/platform/wait.hpp"
@@ -113,16 +114,16 @@ class SpscWriter final : public WriterEndpoint {
 
 class SpscReader final : public ReaderEndpoint {
  public:
-  SpscReader(MappedObject mapping, bool publish_per_batch)
-      : mapping_(std::move(mapping)), ring_(mapping_.data()), per_batch_(publish_per_batch) {
+  SpscReader(MappedObject mapping, bool publish_per_batch, std::size_t message_size)
+      : mapping_(std::move(mapping)), ring_(mapping_.data()), per_batch_(publish_per_batch), message_(message_size) {
     tail_ = ring_.header->tail.load(std::memory_order_relaxed);  // own index
     cached_head_ = tail_;
   }
-  std::optional<std::size_t> receive(MutableBytes out) override {
+  std::optional<ConstBytes> receive() override {
     auto view = peek();
-    std::memcpy(out.data(), view->data(), view->size());
+    std::memcpy(message_.data(), view->data(), view->size());
     release();
-    return view->size();
+    return ConstBytes{message_.data(), view->size()};
   }
   std::optional<ConstBytes> peek() override {
     for (;;) {
@@ -141,9 +142,10 @@ class SpscReader final : public ReaderEndpoint {
       return ConstBytes{ring_.data + offset + kRecordHeader, length};
     }
   }
-  void release() override {
+  bool release() override {
     tail_ += pending_;
     if (!per_batch_) publish();
+    return true;  // the writer never overwrites unread records
   }
 
  private:
@@ -151,6 +153,7 @@ class SpscReader final : public ReaderEndpoint {
   MappedObject mapping_;
   SpscView ring_;
   bool per_batch_;
+  std::vector<std::byte> message_;
   std::uint64_t tail_ = 0;
   std::uint64_t cached_head_ = 0;
   std::size_t pending_ = 0;
@@ -167,20 +170,22 @@ class SpscChannel final : public Channel {
   SpscChannel(const ChannelConfig& config, bool per_batch)
       : capacity_(round_up_pow2(config.ring_capacity)),
         shm_(config.unique_name + "-spsc", sizeof(SpscHeader) + capacity_),
-        per_batch_(per_batch) {
+        per_batch_(per_batch),
+        message_size_(config.message_size) {
     auto mapping = shm_.open();
     auto* header = new (mapping.data()) SpscHeader{};
     header->capacity = capacity_;
   }
   std::unique_ptr<WriterEndpoint> open_writer(int) override { return std::make_unique<SpscWriter>(shm_.open()); }
   std::unique_ptr<ReaderEndpoint> open_reader(int) override {
-    return std::make_unique<SpscReader>(shm_.open(), per_batch_);
+    return std::make_unique<SpscReader>(shm_.open(), per_batch_, message_size_);
   }
 
  private:
   std::size_t capacity_;
   NamedMapping shm_;
   bool per_batch_;
+  std::size_t message_size_;
 };
 
 // ---- latency floors: a one-slot mailbox in one cache line ---------------------------------
@@ -223,7 +228,7 @@ class MailboxReader final : public ReaderEndpoint {
  public:
   MailboxReader(MappedObject mapping, bool sleep)
       : mapping_(std::move(mapping)), box_(static_cast<Mailbox*>(mapping_.data())), sleep_(sleep) {}
-  std::optional<std::size_t> receive(MutableBytes out) override {
+  std::optional<ConstBytes> receive() override {
     std::uint32_t seen;
     while ((seen = box_->sequence.load(std::memory_order_acquire)) == last_) {  // pairs with the writer's release
       if (sleep_) {
@@ -234,9 +239,9 @@ class MailboxReader final : public ReaderEndpoint {
     }
     last_ = seen;
     const std::size_t length = box_->length;
-    std::memcpy(out.data(), box_->payload, length);
+    std::memcpy(message_, box_->payload, length);
     box_->consumed.store(seen, std::memory_order_release);  // frees the slot; pairs with the writer's acquire
-    return length;
+    return ConstBytes{message_, length};
   }
 
  private:
@@ -244,6 +249,7 @@ class MailboxReader final : public ReaderEndpoint {
   Mailbox* box_;
   bool sleep_;
   std::uint32_t last_ = 0;
+  std::byte message_[kMailboxPayload];
 };
 
 class MailboxChannel final : public Channel {
