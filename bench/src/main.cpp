@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
             << (options.smoke ? " (smoke)" : "") << "\n";
   const auto results = stella::bench::run_suite(options);
   stella::bench::print_table(std::cout, scenarios, results);
+  stella::bench::print_targets(std::cout, stella::bench::check_targets(results));
 
   auto write_file = [](const std::string& path, auto&& writer) {
     std::ofstream out(path);

@@ -2,6 +2,8 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -273,6 +275,14 @@ void write_json(std::ostream& out, const MachineInfo& m, const SuiteOptions& o, 
     }
     out << "}}";
   }
+  out << "\n  ],\n  \"targets\": [";
+  const auto targets = check_targets(results);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const auto& t = targets[i];
+    out << (i ? ",\n    " : "\n    ") << "{\"target\": " << json_escape(t.target)
+        << ", \"measured\": " << json_escape(t.measured)
+        << ", \"met\": " << (!t.met ? "null" : *t.met ? "true" : "false") << "}";
+  }
   out << "\n  ]\n}\n";
 }
 
@@ -281,6 +291,7 @@ void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions&
   out << "Measured " << m.date << " on " << m.cpu_model << ", " << m.cpus << " CPUs, " << m.kernel << "; "
       << fmt("%.2g", o.duration.count()) << " s per throughput run, ring capacity " << human_size(o.ring_capacity)
       << (o.smoke ? " (SMOKE RUN: numbers meaningless)" : "") << ".\n";
+  write_targets_markdown(out, check_targets(results));
   for_each_group(scenarios, results, [&](const Scenario& sc, const RunResult& r, bool header) {
     const bool latency = sc.spec.mode == RunMode::latency;
     const bool blob = sc.spec.mode == RunMode::blob;
@@ -334,6 +345,104 @@ void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions&
         << percent(r.cpu_readers_s, r.wall_s) << " | " << r.lost << " | " << r.wakes_writers << " / "
         << r.wakes_readers << " | " << notes << " |\n";
   });
+}
+
+namespace {
+
+const RunResult* find_result(const std::vector<RunResult>& results, const std::string& scenario,
+                             const std::string& transport, std::size_t size = 0) {
+  for (const auto& r : results) {
+    if (r.spec.scenario == scenario && r.transport == transport && (size == 0 || r.spec.message_size == size) &&
+        !r.skipped && !r.failed) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+double ratio_of(const RunResult* r, const std::string& baseline) {
+  if (r == nullptr) return -1;
+  auto it = r->ratios.find(baseline);
+  return it == r->ratios.end() ? -1 : it->second;
+}
+
+TargetCheck at_least(const std::string& target, const RunResult* r, const std::string& baseline, double goal) {
+  const double v = ratio_of(r, baseline);
+  if (v < 0) return {target, "not measured", std::nullopt};
+  return {target, fmt("%.2fx", v), v >= goal};
+}
+
+TargetCheck at_most(const std::string& target, const RunResult* r, const std::string& baseline, double goal) {
+  const double v = ratio_of(r, baseline);
+  if (v < 0) return {target, "not measured", std::nullopt};
+  return {target, fmt("%.2fx", v), v <= goal};
+}
+
+}  // namespace
+
+std::vector<TargetCheck> check_targets(const std::vector<RunResult>& results) {
+  std::vector<TargetCheck> t;
+  const RunResult* copy64 = find_result(results, "1to1-copy", "stella-block", 64);
+  t.push_back(at_least("1->1 64 B copy (stella-block) >= 0.5x spsc-ring", copy64, "spsc-ring", 0.5));
+  t.push_back(at_least("1->1 64 B copy (stella-block) >= 10x best OS baseline", copy64, "best-os", 10));
+  const RunResult* claim64 = find_result(results, "1to1-zerocopy", "stella-block", 64);
+  t.push_back(at_least("1->1 64 B claim (stella-block) >= 0.5x spsc-ring claim", claim64, "spsc-ring", 0.5));
+  t.push_back(at_least("1->1 4 KiB copy (stella-block) >= 0.6x spsc-ring GB/s",
+                       find_result(results, "1to1-copy", "stella-block", 4096), "spsc-ring", 0.6));
+  t.push_back(at_most("one-way p50, spinning reader (stella-block-spin) <= 2x cache-line floor",
+                      find_result(results, "latency-spin", "stella-block-spin"), "cacheline-floor", 2.0));
+  t.push_back(at_most("one-way p50, sleeping reader (stella-block) <= 1.5x futex floor",
+                      find_result(results, "latency-sleep", "stella-block"), "futex-floor", 1.5));
+  {
+    const RunResult* r = find_result(results, "4to1", "stella-block");
+    if (r == nullptr || r->writer_share.empty()) {
+      t.push_back({"4 writers (stella-block): each share within +-10% of fair", "not measured", std::nullopt});
+    } else {
+      double worst = 0;
+      for (double share : r->writer_share) {
+        worst = std::max(worst, std::abs(share * static_cast<double>(r->writer_share.size()) - 1.0));
+      }
+      t.push_back({"4 writers (stella-block): each share within +-10% of fair",
+                   "worst " + fmt("%.0f%%", 100 * worst) + " off (" + shares(*r) + ")", worst <= 0.10});
+    }
+  }
+  {
+    std::uint64_t wakes = 0;
+    int runs = 0;
+    for (const auto& r : results) {
+      if (r.skipped || r.failed || r.transport != "stella-block-spin" || r.spec.writers != 1 || r.spec.readers != 1) {
+        continue;
+      }
+      wakes += r.wakes_writers;
+      ++runs;
+    }
+    if (runs == 0) {
+      t.push_back({"no writer wake call when no reader sleeps", "not measured", std::nullopt});
+    } else {
+      t.push_back({"no writer wake call when no reader sleeps (stella-block-spin, 1->1 runs)",
+                   std::to_string(wakes) + " wake calls in " + std::to_string(runs) + " runs", wakes == 0});
+    }
+  }
+  return t;
+}
+
+void print_targets(std::ostream& out, const std::vector<TargetCheck>& targets) {
+  out << "\n== targets (issue 5; reported, never asserted)\n";
+  char line[256];
+  for (const auto& t : targets) {
+    std::snprintf(line, sizeof line, "  %-8s %-76s %s\n", !t.met ? "n/a" : *t.met ? "met" : "MISSED", t.target.c_str(),
+                  t.measured.c_str());
+    out << line;
+  }
+}
+
+void write_targets_markdown(std::ostream& out, const std::vector<TargetCheck>& targets) {
+  out << "\n### Targets\n\nThe targets of the benchmark issue, checked against this run (reported, never asserted):\n\n"
+         "| target | measured | |\n| --- | --- | --- |\n";
+  for (const auto& t : targets) {
+    out << "| " << t.target << " | " << t.measured << " | " << (!t.met ? "not measured" : *t.met ? "met" : "**missed**")
+        << " |\n";
+  }
 }
 
 void write_plot_data(const std::string& directory, const std::vector<RunResult>& results) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,17 @@ void write_json(std::ostream& out, const MachineInfo& machine, const SuiteOption
                 const std::vector<Scenario>& scenarios, const std::vector<RunResult>& results);
 void write_markdown(std::ostream& out, const MachineInfo& machine, const SuiteOptions& options,
                     const std::vector<Scenario>& scenarios, const std::vector<RunResult>& results);
+/// The targets of issue 5, each with the figure measured in this run and met / MISSED.
+/// Reported, never asserted.
+struct TargetCheck {
+  std::string target;
+  std::string measured;
+  std::optional<bool> met;  // nullopt: not measured in this run
+};
+std::vector<TargetCheck> check_targets(const std::vector<RunResult>& results);
+void print_targets(std::ostream& out, const std::vector<TargetCheck>& targets);
+void write_targets_markdown(std::ostream& out, const std::vector<TargetCheck>& targets);
+
 /// DIR/<scenario>/<transport>.dat: "size msgs/s MB/s" rows, or "latency_ns fraction" (CDF).
 void write_plot_data(const std::string& directory, const std::vector<RunResult>& results);
 
