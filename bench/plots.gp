@@ -5,7 +5,7 @@ set grid
 set key outside right top
 set logscale x 2
 set logscale y 10
-set format x "%.0s%cB"
+set xtics ("8 B" 8, "64 B" 64, "512 B" 512, "4 KiB" 4096, "64 KiB" 65536)
 set xlabel "message size"
 
 do for [scenario in "1to1-copy 1to1-zerocopy"] {
@@ -24,6 +24,7 @@ do for [scenario in "1to1-copy 1to1-zerocopy"] {
 
 unset logscale y
 set logscale x 10
+set xtics auto
 set format x "%g"
 set xlabel "one-way latency (ns, log scale)"
 set ylabel "fraction of messages"

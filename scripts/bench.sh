@@ -30,6 +30,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 status=0
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BUILD/bench/stella-bench" --duration "$DURATION" --repeat "$REPEAT" \
   --json "$WORK/latest.json" --markdown "$WORK/results.md" --plot-dir "$WORK/plots" "$@" \
   | tee "$WORK/latest.txt" || status=$?
@@ -60,6 +61,8 @@ lscpu_field() { lscpu | sed -n "s/^$1:[[:space:]]*//p" | head -1; }
   echo "Machine: $(lscpu_field 'Model name'), $(nproc) CPUs ($(lscpu_field 'Core(s) per socket') cores per socket," \
        "$(lscpu_field 'Thread(s) per core') thread(s) per core), L2 $(lscpu_field 'L2 cache'), L3 $(lscpu_field 'L3 cache')," \
        "hypervisor: $(lscpu_field 'Hypervisor vendor' || true); kernel $(uname -r); $(ldd --version | head -1 | sed 's/^ldd //')."
+  echo "Load average when the run started: $LOAD_AT_START (1, 5, 15 min) — anything near or above the" \
+       "CPU count means other work competed for the cores: the CPU w/r columns show how much each side got."
   echo "Run: \`scripts/bench.sh\` with DURATION=$DURATION s per throughput run, median of $REPEAT;" \
        "raw results in [bench/results/latest.json](../bench/results/latest.json)."
   echo
