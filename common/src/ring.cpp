@@ -37,6 +37,8 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+inline std::uint32_t turn_channel(std::uint32_t ticket) noexcept { return 1u << (ticket % 32); }
+
 inline bool ticket_passed(std::uint32_t serving, std::uint32_t ticket) noexcept {
   return static_cast<std::int32_t>(serving - ticket) > 0;
 }
@@ -92,7 +94,9 @@ void pass_chain(const RingView& v, std::uint32_t next) noexcept {
   }
   // Pairs with the fence in take_turn after turn_waiters++: a sleeper is seen, or it sees us.
   std::atomic_thread_fence(mo_seq_cst);
-  if (c.turn_waiters.load(mo_relaxed) != 0) platform::wake_on_address(c.now_serving);
+  // Wake only the owner of the next ticket (waiters sleep on channel ticket % 32), not the
+  // whole queue: a thundering herd per turn costs more than the turn itself.
+  if (c.turn_waiters.load(mo_relaxed) != 0) platform::wake_on_address(c.now_serving, 0, turn_channel(next));
 }
 
 void release_turn_word(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::uint32_t ticket) noexcept {
@@ -107,7 +111,7 @@ void release_turn_word(const RingView& v, std::atomic<std::uint64_t>& ticket_wor
 // registering in Block mode).
 bool take_turn(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::atomic<std::uint64_t>* abandoned_word,
                const Timing& timing, std::optional<Clock::time_point> deadline, bool try_only,
-               std::uint32_t& ticket);
+               std::uint32_t& ticket, std::uint32_t* queue_ahead = nullptr);
 
 void abandon(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::atomic<std::uint64_t>& abandoned_word,
              std::uint32_t t) noexcept {
@@ -132,7 +136,7 @@ void abandon(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::at
 
 bool take_turn(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::atomic<std::uint64_t>* abandoned_word,
                const Timing& timing, std::optional<Clock::time_point> deadline, bool try_only,
-               std::uint32_t& ticket) {
+               std::uint32_t& ticket, std::uint32_t* queue_ahead) {
   RingControl& c = *v.control;
   if (try_only) {
     std::uint32_t serving = c.now_serving.load(mo_acquire);
@@ -155,6 +159,7 @@ retake:
   const std::uint32_t t = c.next_ticket.fetch_add(1, mo_seq_cst);
   ticket_word.store(kTicketHeld | t, mo_seq_cst);
   ticket = t;
+  if (queue_ahead != nullptr) *queue_ahead = t - c.now_serving.load(mo_relaxed);  // turns served before ours
   for (std::uint32_t i = 0; i < timing.spin_iterations; ++i) {
     const std::uint32_t s = c.now_serving.load(mo_acquire);  // pairs with release_turn_word
     if (s == t) return true;
@@ -170,7 +175,7 @@ retake:
     if (s != t && !ticket_passed(s, t)) {
       nanoseconds wait = timing.recovery_timeout;
       if (deadline) wait = std::min(wait, std::chrono::duration_cast<nanoseconds>(*deadline - Clock::now()));
-      if (wait.count() > 0) platform::wait_on_address(c.now_serving, s, wait);
+      if (wait.count() > 0) platform::wait_on_address(c.now_serving, s, wait, turn_channel(t));
     }
     c.turn_waiters.fetch_sub(1, mo_relaxed);
     s = c.now_serving.load(mo_acquire);
@@ -384,6 +389,8 @@ WriteStatus RingWriter::wait_for_space(std::uint64_t end, std::optional<Clock::t
   }
   std::uint64_t last_min = cached_min_cursor_;
   auto last_progress = Clock::now();
+  // Hysteresis: readers wake us once they have freed a slice of the ring, not per message.
+  c.space_wanted.store(end - c.capacity + c.capacity / 8, mo_relaxed);
   for (;;) {
     c.space_waiters.fetch_add(1, mo_relaxed);
     std::atomic_thread_fence(mo_seq_cst);  // pairs with the fence in RingReader::publish
@@ -451,9 +458,11 @@ WriteStatus RingWriter::reserve(std::uint32_t length, std::optional<Clock::time_
   if (length > c.max_message) return WriteStatus::too_large;
   const std::uint64_t rec = record_size(length);
   std::uint32_t ticket = 0;
-  if (!take_turn(view_, slot_ptr_->ticket, &slot_ptr_->abandoned, timing_, deadline, try_only, ticket)) {
+  std::uint32_t ahead = 0;
+  if (!take_turn(view_, slot_ptr_->ticket, &slot_ptr_->abandoned, timing_, deadline, try_only, ticket, &ahead)) {
     return try_only ? WriteStatus::would_block : WriteStatus::timeout;
   }
+  max_queue_ahead_ = std::max(max_queue_ahead_, ahead);
   if (pause_hook_ != nullptr) pause_hook_("turn");
   const std::uint64_t cap = c.capacity;
   std::uint64_t version = c.tail_version.load(mo_relaxed);
@@ -678,7 +687,17 @@ void RingReader::publish() noexcept {
 }
 
 void RingReader::maybe_publish() noexcept {
-  if (cursor_ - published_ >= publish_every_ || view_.control->space_waiters.load(mo_relaxed) != 0) publish();
+  // Once per batch; sooner only when a Block writer sleeps and we have passed the position
+  // it waits for (each reader then wakes it at most once per wait).
+  if (cursor_ - published_ >= publish_every_) {
+    publish();
+    return;
+  }
+  const RingControl& c = *view_.control;
+  if (c.space_waiters.load(mo_relaxed) != 0) {
+    const std::uint64_t wanted = c.space_wanted.load(mo_relaxed);
+    if (cursor_ >= wanted && published_ < wanted) publish();
+  }
 }
 
 RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out, RecordView* view) {
@@ -767,8 +786,9 @@ ReadStatus RingReader::wait_loop(std::optional<nanoseconds> timeout, bool copy, 
                                  RecordView* view) {
   RingControl& c = *view_.control;
   const auto start = Clock::now();
-  const std::optional<Clock::time_point> deadline =
-      timeout ? std::optional<Clock::time_point>(start + *timeout) : std::nullopt;
+  // A far-future deadline stands for "forever" (keeps GCC's maybe-uninitialized quiet).
+  const bool bounded = timeout.has_value();
+  const Clock::time_point deadline = bounded ? start + *timeout : Clock::time_point::max();
   std::uint32_t spins = options_.timing.spin_iterations;
   std::uint64_t stuck_pos = kNoPosition;
   auto stuck_since = start;
@@ -792,7 +812,7 @@ ReadStatus RingReader::wait_loop(std::optional<nanoseconds> timeout, bool copy, 
       cpu_relax();
       continue;
     }
-    if (deadline && now >= *deadline) return ReadStatus::timeout;
+    if (bounded && now >= deadline) return ReadStatus::timeout;
     publish();
     c.data_waiters.fetch_add(1, mo_relaxed);
     slot_ptr_->sleeping.store(1, mo_relaxed);
@@ -800,7 +820,7 @@ ReadStatus RingReader::wait_loop(std::optional<nanoseconds> timeout, bool copy, 
     const std::uint32_t epoch = c.data_epoch.load(mo_acquire);
     if (!data_available_seq_cst()) {
       std::optional<nanoseconds> wait;
-      if (deadline) wait = std::chrono::duration_cast<nanoseconds>(*deadline - now);
+      if (bounded) wait = std::chrono::duration_cast<nanoseconds>(deadline - now);
       if (n == Next::blocked_on_claim) wait = std::min(wait.value_or(options_.timing.recovery_timeout), options_.timing.recovery_timeout);
       platform::wait_on_address(c.data_epoch, epoch, wait);
     }

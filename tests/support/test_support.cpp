@@ -20,7 +20,9 @@ namespace stella::test {
 
 std::string unique_name(const std::string& tag) {
   static std::atomic<int> counter{0};
-  return "t" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" + tag;
+  std::string name = "t";
+  name.append(std::to_string(::getpid())).append("-").append(std::to_string(counter.fetch_add(1))).append("-").append(tag);
+  return name;
 }
 
 SegmentCleanup::~SegmentCleanup() {
@@ -32,7 +34,7 @@ SegmentCleanup::~SegmentCleanup() {
   }
 }
 
-Child::Child(const std::string& program, const std::vector<std::string>& args) {
+Child::Child(const std::string& program, const std::vector<std::string>& args, const std::string& stdout_file) {
   std::vector<std::string> all;
   all.push_back(program);
   all.insert(all.end(), args.begin(), args.end());
@@ -42,6 +44,10 @@ Child::Child(const std::string& program, const std::vector<std::string>& args) {
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    if (!stdout_file.empty()) {
+      const int fd = ::open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fd >= 0) ::dup2(fd, 1);
+    }
     ::execv(program.c_str(), argv.data());
     std::fprintf(stderr, "exec %s failed: %s\n", program.c_str(), std::strerror(errno));
     ::_exit(127);
@@ -125,6 +131,49 @@ std::optional<std::string> ReadyPipe::read_line(std::chrono::milliseconds timeou
     if (n <= 0) return std::nullopt;
     buffer_.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::optional<std::string> result_field(const std::string& text, const std::string& key) {
+  std::istringstream lines(text);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    if (line.rfind("RESULT ", 0) == 0) last = line;
+  }
+  std::istringstream words(last);
+  std::string word;
+  while (words >> word) {
+    if (word.size() > key.size() && word.compare(0, key.size(), key) == 0 && word[key.size()] == '=') {
+      return word.substr(key.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string temp_path(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  std::string path = "/tmp/stella-test-";
+  path.append(std::to_string(::getpid())).append("-").append(std::to_string(counter.fetch_add(1))).append("-").append(tag);
+  return path;
+}
+
+GoPipe::GoPipe() {
+  if (::pipe(fds_) != 0) throw std::runtime_error("pipe failed");
+  ::fcntl(fds_[1], F_SETFD, FD_CLOEXEC);  // children hold only the read end
+}
+
+GoPipe::~GoPipe() {
+  if (fds_[0] >= 0) ::close(fds_[0]);
+  if (fds_[1] >= 0) ::close(fds_[1]);
+}
+
+void GoPipe::release() {
+  if (fds_[1] >= 0) ::close(fds_[1]);
+  fds_[1] = -1;
 }
 
 void signal_ready(int fd, const std::string& line) {

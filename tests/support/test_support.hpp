@@ -31,7 +31,8 @@ class SegmentCleanup {
 /// if still running.
 class Child {
  public:
-  Child(const std::string& program, const std::vector<std::string>& args);
+  /// Starts `program` with `args`; its stdout goes to `stdout_file` if given.
+  Child(const std::string& program, const std::vector<std::string>& args, const std::string& stdout_file = {});
   Child(Child&& other) noexcept;
   Child& operator=(Child&&) = delete;
   Child(const Child&) = delete;
@@ -66,6 +67,28 @@ class ReadyPipe {
  private:
   int fds_[2] = {-1, -1};
   std::string buffer_;
+};
+
+/// The whole content of a file ("" if missing).
+std::string read_file(const std::string& path);
+/// The value of `key` in the last line starting with "RESULT " of `text` ("key=value" words).
+std::optional<std::string> result_field(const std::string& text, const std::string& key);
+/// A unique temporary file path (not created).
+std::string temp_path(const std::string& tag);
+
+/// A pipe whose read end children inherit: they block reading it until the parent calls
+/// release() (EOF), so many children start at the same moment.
+class GoPipe {
+ public:
+  GoPipe();
+  ~GoPipe();
+  GoPipe(const GoPipe&) = delete;
+  GoPipe& operator=(const GoPipe&) = delete;
+  [[nodiscard]] int read_fd() const noexcept { return fds_[0]; }
+  void release();
+
+ private:
+  int fds_[2] = {-1, -1};
 };
 
 /// For helpers: writes `line` + '\n' to fd.

@@ -45,7 +45,7 @@ struct RingOptions {
   /// Waiting with no progress this long triggers crash recovery (dead writer or reader).
   std::chrono::nanoseconds recovery_timeout = std::chrono::seconds(1);
   /// Busy checks before a waiter sleeps on a futex.
-  std::uint32_t spin_iterations = 2000;
+  std::uint32_t spin_iterations = 200;
   /// Owner, group and mode of a segment this call creates (default 0660).
   platform::Permissions permissions{};
 };
@@ -151,7 +151,7 @@ enum class StartPosition {
 struct ReaderOptions {
   StartPosition start = StartPosition::Oldest;
   std::chrono::nanoseconds recovery_timeout = std::chrono::seconds(1);
-  std::uint32_t spin_iterations = 2000;
+  std::uint32_t spin_iterations = 200;
 };
 
 /// Result of a read.

@@ -78,7 +78,7 @@ void initialize(std::byte* area, std::uint64_t area_bytes, const RingParams& p);
 
 struct Timing {
   nanoseconds recovery_timeout = std::chrono::seconds(1);  // no progress this long: run recovery
-  std::uint32_t spin_iterations = 2000;                      // busy checks before sleeping
+  std::uint32_t spin_iterations = 200;                      // busy checks before sleeping
 };
 
 enum class WriteStatus { ok, timeout, would_block, too_large };
@@ -110,6 +110,10 @@ class RingWriter {
   [[nodiscard]] const RingView& view() const noexcept { return view_; }
   [[nodiscard]] std::uint32_t slot_index() const noexcept { return slot_; }
 
+  /// The most tickets ever ahead of ours when we took one: with FIFO tickets it never
+  /// exceeds the number of other writers (and readers registering) at that moment.
+  [[nodiscard]] std::uint32_t max_queue_ahead() const noexcept { return max_queue_ahead_; }
+
   /// Test hooks (STELLA_TEST_PAUSE=turn|claim): called while holding the turn / after reserving.
   void set_pause_hook(void (*hook)(const char* where)) noexcept { pause_hook_ = hook; }
 
@@ -129,6 +133,7 @@ class RingWriter {
   std::uint64_t cached_min_cursor_ = 0;
   std::uint64_t cached_readers_generation_ = ~std::uint64_t{0};
   void (*pause_hook_)(const char*) = nullptr;
+  std::uint32_t max_queue_ahead_ = 0;
 };
 
 enum class StartPosition { oldest, latest };

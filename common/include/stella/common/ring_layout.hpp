@@ -110,6 +110,7 @@ struct alignas(kCacheLine) RingControl {
   alignas(kCacheLine) std::atomic<std::uint32_t> space_epoch;  // futex word, bumped by a reader that wakes
   std::atomic<std::uint32_t> space_waiters;
   std::atomic<std::uint64_t> readers_generation;  // bumped when a reader slot is taken, freed or evicted
+  std::atomic<std::uint64_t> space_wanted;        // position the sleeping Block writer waits for readers to pass
 
   // --- line 6: counters for stellad status (rarely written) ---
   alignas(kCacheLine) std::atomic<std::uint64_t> records_repaired;  // claimed records of dead writers made abandoned

@@ -19,12 +19,17 @@ enum class WaitResult {
   timed_out,
 };
 
-/// Sleeps while `word == expected`, at most `timeout` (forever if nullopt).
-WaitResult wait_on_address(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                           std::optional<std::chrono::nanoseconds> timeout);
+inline constexpr std::uint32_t kAllChannels = 0xFFFFFFFFu;
 
-/// Wakes up to `count` sleepers on `word` (all when count <= 0). Returns how many woke.
-int wake_on_address(std::atomic<std::uint32_t>& word, int count = 0);
+/// Sleeps while `word == expected`, at most `timeout` (forever if nullopt). `channels` is
+/// a bit mask: a wake with a disjoint mask does not wake this sleeper (FUTEX_WAIT_BITSET on
+/// Linux; a platform without it may wake every sleeper, callers re-check anyway).
+WaitResult wait_on_address(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                           std::optional<std::chrono::nanoseconds> timeout, std::uint32_t channels = kAllChannels);
+
+/// Wakes up to `count` sleepers on `word` (all when count <= 0) whose channel mask
+/// intersects `channels`. Returns how many woke.
+int wake_on_address(std::atomic<std::uint32_t>& word, int count = 0, std::uint32_t channels = kAllChannels);
 
 /// Number of wake calls made by this process (benchmarks check that writers never wake
 /// when nobody sleeps).

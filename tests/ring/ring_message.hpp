@@ -1,0 +1,99 @@
+// Test messages: writer id, per-writer sequence, size and a checksum over the payload, so
+// a reader can prove nothing is torn, corrupt, duplicated or out of order per writer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace stella::test {
+
+struct MessageHead {
+  std::uint32_t writer;
+  std::uint32_t size;
+  std::uint64_t seq;
+  std::uint64_t checksum;  // over the bytes after the head, seeded with writer and seq
+};
+inline constexpr std::size_t kMessageHead = sizeof(MessageHead);
+
+inline std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return x;
+}
+
+/// Size of message `seq` of `writer`, in [min, max] (min >= kMessageHead).
+inline std::size_t message_size(std::uint32_t writer, std::uint64_t seq, std::size_t min, std::size_t max) {
+  if (min < kMessageHead) min = kMessageHead;
+  if (max <= min) return min;
+  return min + mix(seq * 31 + writer) % (max - min + 1);
+}
+
+inline std::uint64_t payload_checksum(std::uint32_t writer, std::uint64_t seq, std::span<const std::byte> body) {
+  std::uint64_t h = mix(seq ^ (std::uint64_t{writer} << 48)) | 1;
+  for (std::byte b : body) h = (h ^ static_cast<std::uint8_t>(b)) * 0x100000001b3ull;
+  return h;
+}
+
+inline void fill_message(std::span<std::byte> out, std::uint32_t writer, std::uint64_t seq) {
+  std::byte* body = out.data() + kMessageHead;
+  const std::size_t body_len = out.size() - kMessageHead;
+  std::uint64_t x = mix(seq + writer * 7919ull);
+  for (std::size_t i = 0; i < body_len; ++i) {
+    if (i % 8 == 0) x = mix(x + i);
+    body[i] = static_cast<std::byte>(x >> ((i % 8) * 8));
+  }
+  MessageHead h{writer, static_cast<std::uint32_t>(out.size()), seq,
+                payload_checksum(writer, seq, std::span<const std::byte>(body, body_len))};
+  std::memcpy(out.data(), &h, sizeof h);
+}
+
+/// Checks messages as they arrive.
+class MessageChecker {
+ public:
+  MessageChecker(std::uint32_t writers, std::uint64_t per_writer, bool expect_every_message)
+      : next_(writers, 0), seen_(writers, 0), per_writer_(per_writer), strict_(expect_every_message) {}
+
+  void check(std::span<const std::byte> msg) {
+    if (msg.size() < kMessageHead) {
+      ++torn_;
+      return;
+    }
+    MessageHead h;
+    std::memcpy(&h, msg.data(), sizeof h);
+    if (h.writer >= next_.size() || h.size != msg.size() ||
+        h.checksum != payload_checksum(h.writer, h.seq, msg.subspan(kMessageHead))) {
+      ++torn_;
+      return;
+    }
+    // In order per writer; with every message expected, exactly the next one.
+    if (h.seq < next_[h.writer] || (strict_ && h.seq != next_[h.writer])) ++order_errors_;
+    next_[h.writer] = h.seq + 1;
+    ++seen_[h.writer];
+  }
+  [[nodiscard]] std::uint64_t torn() const { return torn_; }
+  [[nodiscard]] std::uint64_t order_errors() const { return order_errors_; }
+  [[nodiscard]] bool complete() const {
+    for (std::size_t i = 0; i < next_.size(); ++i) {
+      if (next_[i] != per_writer_ || seen_[i] != per_writer_) return false;
+    }
+    return true;
+  }
+  [[nodiscard]] std::string shares() const {
+    std::string s = "seen=";
+    for (std::size_t i = 0; i < seen_.size(); ++i) s += (i ? "," : "") + std::to_string(seen_[i]);
+    return s;
+  }
+
+ private:
+  std::vector<std::uint64_t> next_, seen_;
+  std::uint64_t per_writer_;
+  bool strict_;
+  std::uint64_t torn_ = 0, order_errors_ = 0;
+};
+
+}  // namespace stella::test

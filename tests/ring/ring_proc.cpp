@@ -1,0 +1,141 @@
+// Helper process for the ring's multi-process tests. Roles:
+//   writer NAME ID COUNT MIN MAX [--claim] [--go-fd FD] [--ready-fd FD] [--timeout-ms N]
+//   reader NAME WRITERS PER_WRITER [--block] [--slow-us N] [--ready-fd FD] [--deadline-s N]
+//   idle-reader NAME --ready-fd FD
+// Messages carry writer id, per-writer sequence, size and a checksum over the payload;
+// the reader checks every one and prints "RESULT key=value ..." on stdout.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ring_message.hpp"
+#include "stella/ring.hpp"
+#include "test_support.hpp"
+
+using namespace stella;
+
+namespace {
+
+long arg_long(int argc, char** argv, const char* flag, long fallback) {
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], flag) == 0) return std::atol(argv[i + 1]);
+  }
+  return fallback;
+}
+bool has_flag(int argc, char** argv, const char* flag) {
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], flag) == 0) return true;
+  }
+  return false;
+}
+
+void wait_for_go(int fd) {
+  if (fd < 0) return;
+  char c;
+  while (::read(fd, &c, 1) > 0) {
+  }
+}
+
+int run_writer(int argc, char** argv) {
+  const std::string name = argv[2];
+  const auto id = static_cast<std::uint32_t>(std::atol(argv[3]));
+  const auto count = static_cast<std::uint64_t>(std::atoll(argv[4]));
+  const auto min_size = static_cast<std::size_t>(std::atol(argv[5]));
+  const auto max_size = static_cast<std::size_t>(std::atol(argv[6]));
+  const bool use_claim = has_flag(argc, argv, "--claim");
+  const long timeout_ms = arg_long(argc, argv, "--timeout-ms", -1);
+  RingOptions o;
+  MultiWriterCircularBuffer w(name, SharedMemoryMode::Open, 0, WriteBehavior::Overwrite, o);
+  if (const long fd = arg_long(argc, argv, "--ready-fd", -1); fd >= 0) test::signal_ready(static_cast<int>(fd), "ready");
+  wait_for_go(static_cast<int>(arg_long(argc, argv, "--go-fd", -1)));
+  std::vector<std::byte> buf;
+  std::uint64_t timeouts = 0;
+  std::uint32_t max_queue = 0;
+  for (std::uint64_t seq = 0; seq < count; ++seq) {
+    const std::size_t size = test::message_size(id, seq, min_size, max_size);
+    if (use_claim) {
+      auto c = w.claim(size);
+      if (!c) return 3;
+      test::fill_message(c->data(), id, seq);
+      c->commit();
+    } else {
+      buf.resize(size);
+      test::fill_message(buf, id, seq);
+      for (;;) {
+        const auto r = timeout_ms >= 0 ? w.write_bytes(buf, std::chrono::milliseconds(timeout_ms)) : w.write_bytes(buf);
+        if (r == WriteResult::Ok) break;
+        ++timeouts;
+      }
+    }
+  }
+  max_queue = w.core().max_queue_ahead();
+  std::printf("RESULT writer=%u written=%llu timeouts=%llu max_queue_ahead=%u\n", id,
+              static_cast<unsigned long long>(count), static_cast<unsigned long long>(timeouts), max_queue);
+  return 0;
+}
+
+int run_reader(int argc, char** argv) {
+  const std::string name = argv[2];
+  const auto writers = static_cast<std::uint32_t>(std::atol(argv[3]));
+  const auto per_writer = static_cast<std::uint64_t>(std::atoll(argv[4]));
+  const bool block = has_flag(argc, argv, "--block");
+  const long slow_us = arg_long(argc, argv, "--slow-us", 0);
+  const long deadline_s = arg_long(argc, argv, "--deadline-s", 240);
+  ReaderOptions ro;
+  LockFreeBufferReader r(name, ro);
+  if (const long fd = arg_long(argc, argv, "--ready-fd", -1); fd >= 0) test::signal_ready(static_cast<int>(fd), "ready");
+  test::MessageChecker checker(writers, per_writer, block);
+  const std::uint64_t total = std::uint64_t{writers} * per_writer;
+  std::vector<std::byte> out;
+  std::uint64_t gaps = 0, last_lost = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(deadline_s);
+  while (r.messages_read() + r.messages_lost() < total) {
+    const auto res = r.read_bytes(out, std::chrono::milliseconds(200));
+    if (res == ReadResult::Ok) {
+      checker.check(out);
+      if (r.messages_lost() != last_lost) {
+        ++gaps;
+        last_lost = r.messages_lost();
+      }
+      if (slow_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(slow_us));
+    }
+    if (std::chrono::steady_clock::now() > deadline) break;
+  }
+  std::printf("RESULT read=%llu lost=%llu torn=%llu order_errors=%llu gaps=%llu complete=%d %s\n",
+              static_cast<unsigned long long>(r.messages_read()), static_cast<unsigned long long>(r.messages_lost()),
+              static_cast<unsigned long long>(checker.torn()), static_cast<unsigned long long>(checker.order_errors()),
+              static_cast<unsigned long long>(gaps), checker.complete() ? 1 : 0, checker.shares().c_str());
+  const bool ok = checker.torn() == 0 && checker.order_errors() == 0 &&
+                  r.messages_read() + r.messages_lost() == total && (!block || (checker.complete() && r.messages_lost() == 0));
+  return ok ? 0 : 1;
+}
+
+int run_idle_reader(int argc, char** argv) {
+  LockFreeBufferReader r(argv[2]);
+  std::vector<std::byte> out;
+  test::signal_ready(static_cast<int>(arg_long(argc, argv, "--ready-fd", -1)), "ready");
+  const auto res = r.read_bytes(out, std::chrono::seconds(60));
+  return res == ReadResult::Ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 2;
+  try {
+    const std::string role = argv[1];
+    if (role == "writer" && argc >= 7) return run_writer(argc, argv);
+    if (role == "reader" && argc >= 5) return run_reader(argc, argv);
+    if (role == "idle-reader") return run_idle_reader(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ring_proc: %s\n", e.what());
+    return 4;
+  }
+  return 2;
+}
