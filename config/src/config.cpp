@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -496,10 +497,12 @@ std::optional<SegmentConfig> read_segment(Checker& c, const toml::table& t, std:
         c.add(where, key,
               "a ring needs a capacity of at least " + format_size(kMinRingCapacity) + ", got " + format_size(*bytes));
         ok = false;
-      } else if (kind == SegmentKind::ring && *bytes % kRingCapacityAlignment != 0) {
+      } else if (kind == SegmentKind::ring && !std::has_single_bit(*bytes)) {
+        // The ring maps positions to offsets by masking; say which sizes would do.
+        const std::uint64_t below = std::bit_floor(*bytes);
         c.add(where, key,
-              "a ring's capacity must be a multiple of " + std::to_string(kRingCapacityAlignment) +
-                  " bytes (records are 8-byte aligned), got " + std::to_string(*bytes));
+              "a ring's capacity must be a power of two (the ring indexes by masking), got " + format_size(*bytes) +
+                  "; the nearest are " + format_size(below) + " and " + format_size(below * 2));
         ok = false;
       } else {
         s.capacity = *bytes;

@@ -113,7 +113,13 @@ TEST_CASE("config_errors: bad units and impossible sizes") {
               "bad unit \"MBs\" (expected B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)");
   expect_only(ring_capacity("0"), 5, 12, "segment[0].capacity", "capacity must be greater than 0");
   expect_only(blob_capacity("\"0B\""), 5, 12, "segment[0].capacity", "capacity must be greater than 0");
-  expect_only(ring_capacity("4100"), 5, 12, "segment[0].capacity", "multiple of 8 bytes");
+  expect_only(ring_capacity("4100"), 5, 12, "segment[0].capacity", "must be a power of two");
+  // A multiple of 8 is not enough: the ring indexes by masking.
+  expect_only(ring_capacity("\"12KiB\""), 5, 12, "segment[0].capacity",
+              "power of two (the ring indexes by masking), got 12 KiB; the nearest are 8 KiB and 16 KiB");
+  expect_only(ring_capacity("\"1000MiB\""), 5, 12, "segment[0].capacity", "the nearest are 512 MiB and 1 GiB");
+  // A blob needs no power of two.
+  CHECK(problems_of(blob_capacity("\"12KiB\"")).empty());
   expect_only(ring_capacity("4088"), 5, 12, "segment[0].capacity", "at least 4 KiB, got 4088 B");
   expect_only(ring_capacity("\"1025GiB\""), 5, 12, "segment[0].capacity", "exceeds the maximum of 1 TiB");
   expect_only(blob_capacity("\"2TiB\""), 5, 12, "segment[0].capacity", "capacity 2 TiB exceeds the maximum of 1 TiB");

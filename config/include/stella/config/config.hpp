@@ -27,9 +27,10 @@ using Duration = std::chrono::nanoseconds;
 inline constexpr std::int64_t kSupportedVersion = 1;
 
 /// Limits of the schema ("impossible sizes" are errors, not clamps).
+/// A ring's capacity is a power of two in [kMinRingCapacity, kMaxCapacity]: the ring maps
+/// a 64-bit position to an offset by masking (position & (capacity - 1)).
 inline constexpr std::uint64_t kMinRingCapacity = 4 * 1024;                     // 4 KiB
 inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;           // 1 TiB
-inline constexpr std::uint64_t kRingCapacityAlignment = 8;                      // records are 8-byte aligned
 inline constexpr std::uint32_t kMaxReaders = 1024;
 inline constexpr std::uint32_t kMaxWriters = 1024;
 /// sockaddr_un::sun_path holds 108 bytes including the terminating NUL.
