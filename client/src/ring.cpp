@@ -72,7 +72,7 @@ WriteResult MultiWriterCircularBuffer::write_impl(std::span<const std::byte> byt
     case ring::WriteStatus::would_block: return WriteResult::WouldBlock;
     case ring::WriteStatus::too_large: return WriteResult::WouldBlock;  // unreachable: checked above
   }
-  if (!bytes.empty()) std::memcpy(r.payload, bytes.data(), bytes.size());
+  if (!bytes.empty()) ring::copy_into_record(r.payload, bytes.data(), bytes.size());
   writer_->commit(r);
   return WriteResult::Ok;
 }

@@ -55,9 +55,8 @@ void copy_out(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
     const std::uint64_t w = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(src + i), __ATOMIC_RELAXED);
     std::memcpy(dst + i, &w, 8);
   }
-  if (i < n) {
-    const std::uint64_t w = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(src + i), __ATOMIC_RELAXED);
-    std::memcpy(dst + i, &w, n - i);
+  for (; i < n; ++i) {
+    dst[i] = static_cast<std::byte>(__atomic_load_n(reinterpret_cast<const unsigned char*>(src + i), __ATOMIC_RELAXED));
   }
 #else
   std::memcpy(dst, src, n);
@@ -209,6 +208,20 @@ void wake_all(RingControl& c) noexcept {
 }
 
 }  // namespace
+
+void copy_into_record(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
+#ifdef STELLA_TSAN
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, src + i, 8);
+    __atomic_store_n(reinterpret_cast<std::uint64_t*>(dst + i), w, __ATOMIC_RELAXED);
+  }
+  for (; i < n; ++i) __atomic_store_n(reinterpret_cast<unsigned char*>(dst + i), static_cast<unsigned char>(src[i]), __ATOMIC_RELAXED);
+#else
+  std::memcpy(dst, src, n);
+#endif
+}
 
 std::uint64_t now_ns() noexcept {
   return static_cast<std::uint64_t>(
@@ -703,7 +716,11 @@ void RingReader::maybe_publish() noexcept {
 RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out, RecordView* view) {
   RingControl& c = *view_.control;
   const std::uint64_t cap = c.capacity;
+  // One call never walks more than a lap's worth of records plus the jumps after being
+  // lapped; more means the ring is corrupt (a fuzzed tail far ahead of garbage padding).
+  std::uint64_t budget = cap / kRecordAlignment + 64;
   for (;;) {
+    if (budget-- == 0) return Next::corrupt;
     if (cursor_ >= cached_tail_) {
       cached_tail_ = c.tail.load(mo_acquire);  // pairs with the holder's release of tail
       if (cursor_ >= cached_tail_) return Next::empty;
@@ -717,13 +734,19 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
       // acquire: pairs with the holder's release of tail_intent, so head is fresh enough.
       return c.tail_intent.load(mo_acquire) > cursor_ + cap;
     };
+    // Jump to the oldest intact record. In a sound ring head > cursor here (the holder
+    // stores head >= intent - capacity before the intent we saw), so a head that does not
+    // move us forward means the control block is corrupt: report it, never loop on it.
     auto resync = [&] {
-      cursor_ = std::max(cursor_, c.head.load(mo_acquire));
+      const std::uint64_t h = c.head.load(mo_acquire);
+      if (h <= cursor_) return false;
+      cursor_ = h;
       cached_tail_ = cursor_;
+      return true;
     };
     if (type == RecordType::claimed) {
       if (lapped()) {
-        resync();
+        if (!resync()) return Next::corrupt;
         continue;
       }
       return Next::blocked_on_claim;
@@ -734,7 +757,7 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
                       (cursor_ & view_.mask) + size <= cap;
     if (!sane) {
       if (lapped()) {
-        resync();
+        if (!resync()) return Next::corrupt;
         continue;
       }
       return Next::corrupt;
@@ -746,7 +769,7 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
       copy_out(out->data(), payload, len);
     }
     if (lapped()) {  // overwritten while we copied: discard and jump to the oldest record
-      resync();
+      if (!resync()) return Next::corrupt;
       continue;
     }
     if (have_expected_ && seq > expected_seq_) lost_ += seq - expected_seq_;

@@ -253,6 +253,11 @@ struct RingStatus {
 };
 [[nodiscard]] RingStatus status(const RingView& view);
 
+/// Copies a payload into a reserved record. Use it (not memcpy) where a lapped reader may
+/// read concurrently: under ThreadSanitizer it copies with relaxed atomic words, so the
+/// seqlock-style race that readers detect afterwards is not reported.
+void copy_into_record(std::byte* dst, const std::byte* src, std::size_t n) noexcept;
+
 /// Monotonic nanoseconds (steady clock) for progress stamps.
 [[nodiscard]] std::uint64_t now_ns() noexcept;
 

@@ -1,0 +1,93 @@
+// ABI guard: the shared layouts, member by member, against the numbers recorded for the
+// current kLayoutVersion. Changing a shared struct without bumping kLayoutVersion (and
+// recording the new numbers here) fails this test; processes built from different
+// versions would otherwise misread each other's memory.
+#include <doctest/doctest.h>
+
+#include <cstddef>
+
+#include "stella/common/blob.hpp"
+#include "stella/common/ring_layout.hpp"
+#include "stella/common/segment.hpp"
+
+using namespace stella;
+
+static_assert(kLayoutVersion == 1,
+              "kLayoutVersion changed: record the new layout's offsets below for the new version");
+
+TEST_CASE("segment header layout matches version 1") {
+  CHECK(sizeof(SegmentHeader) == 128);
+  CHECK(offsetof(SegmentHeader, magic) == 0);
+  CHECK(offsetof(SegmentHeader, layout_version) == 8);
+  CHECK(offsetof(SegmentHeader, kind) == 12);
+  CHECK(offsetof(SegmentHeader, total_size) == 16);
+  CHECK(offsetof(SegmentHeader, area_offset) == 24);
+  CHECK(offsetof(SegmentHeader, area_size) == 32);
+  CHECK(offsetof(SegmentHeader, params) == 40);
+  CHECK(offsetof(SegmentHeader, creator_pid) == 72);
+  CHECK(offsetof(SegmentHeader, creator_start_time) == 80);
+  CHECK(offsetof(SegmentHeader, created_unix_ns) == 88);
+  CHECK(offsetof(SegmentHeader, checksum) == 96);
+  CHECK(kSegmentMagic == 0x6D5E414C4C455453ull);
+}
+
+TEST_CASE("ring layout matches version 1") {
+  using namespace stella::ring;
+  CHECK(sizeof(RecordHeader) == 16);
+  CHECK(offsetof(RecordHeader, word) == 0);
+  CHECK(offsetof(RecordHeader, seq) == 8);
+  CHECK(make_word(5, RecordType::message, 3) == 0x0000'0302'0000'0005ull);
+  CHECK(sizeof(RingControl) == 512);
+  CHECK(offsetof(RingControl, capacity) == 0);
+  CHECK(offsetof(RingControl, max_message) == 8);
+  CHECK(offsetof(RingControl, max_readers) == 16);
+  CHECK(offsetof(RingControl, max_writers) == 20);
+  CHECK(offsetof(RingControl, behavior) == 24);
+  CHECK(offsetof(RingControl, reader_slots_offset) == 32);
+  CHECK(offsetof(RingControl, writer_slots_offset) == 40);
+  CHECK(offsetof(RingControl, data_offset) == 48);
+  CHECK(offsetof(RingControl, next_ticket) == 64);
+  CHECK(offsetof(RingControl, now_serving) == 128);
+  CHECK(offsetof(RingControl, turn_waiters) == 132);
+  CHECK(offsetof(RingControl, abandoned_tickets) == 136);
+  CHECK(offsetof(RingControl, tail) == 192);
+  CHECK(offsetof(RingControl, tail_intent) == 200);
+  CHECK(offsetof(RingControl, head) == 208);
+  CHECK(offsetof(RingControl, tail_seq) == 216);
+  CHECK(offsetof(RingControl, tail_version) == 224);
+  CHECK(offsetof(RingControl, data_epoch) == 256);
+  CHECK(offsetof(RingControl, data_waiters) == 260);
+  CHECK(offsetof(RingControl, space_epoch) == 320);
+  CHECK(offsetof(RingControl, space_waiters) == 324);
+  CHECK(offsetof(RingControl, readers_generation) == 328);
+  CHECK(offsetof(RingControl, space_wanted) == 336);
+  CHECK(offsetof(RingControl, records_repaired) == 384);
+  CHECK(offsetof(RingControl, last_recovery_unix_ns) == 432);
+  CHECK(sizeof(ReaderSlot) == 128);
+  CHECK(offsetof(ReaderSlot, owner) == 0);
+  CHECK(offsetof(ReaderSlot, cursor) == 8);
+  CHECK(offsetof(ReaderSlot, pid) == 16);
+  CHECK(offsetof(ReaderSlot, start_time) == 24);
+  CHECK(offsetof(ReaderSlot, messages_read) == 32);
+  CHECK(offsetof(ReaderSlot, messages_lost) == 40);
+  CHECK(offsetof(ReaderSlot, progress_ns) == 48);
+  CHECK(offsetof(ReaderSlot, sleeping) == 56);
+  CHECK(offsetof(ReaderSlot, ticket) == 64);
+  CHECK(sizeof(WriterSlot) == 64);
+  CHECK(offsetof(WriterSlot, owner) == 0);
+  CHECK(offsetof(WriterSlot, pid) == 8);
+  CHECK(offsetof(WriterSlot, start_time) == 16);
+  CHECK(offsetof(WriterSlot, ticket) == 24);
+  CHECK(offsetof(WriterSlot, abandoned) == 32);
+  CHECK(offsetof(WriterSlot, claimed_pos) == 40);
+  CHECK(offsetof(WriterSlot, messages_written) == 48);
+}
+
+TEST_CASE("blob layout matches version 1") {
+  CHECK(sizeof(BlobControl) == 64);
+  CHECK(sizeof(BlobSlotHeader) == 64);
+  CHECK(offsetof(BlobSlotHeader, sequence) == 0);
+  CHECK(offsetof(BlobSlotHeader, size) == 8);
+  CHECK(offsetof(BlobSlotHeader, generation) == 16);
+  CHECK(sizeof(BlobArea) == 192);
+}
