@@ -31,9 +31,10 @@ using namespace std::string_view_literals;
 // in docs/configuration.md and in the tests.
 using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 3> kTopKeys = {"version", "daemon", "segment"};
-constexpr std::array<std::string_view, 11> kDaemonKeys = {
+constexpr std::array<std::string_view, 13> kDaemonKeys = {
     "socket",         "socket_mode", "allow_world_writable", "reap_interval", "log_level", "recovery_timeout",
-    "stall_eviction", "lag_warning", "remove_on_exit",       "lock_file",     "pid_file"};
+    "stall_eviction", "lag_warning", "remove_on_exit",       "lock_file",     "pid_file",  "health_window",
+    "client_timeout"};
 constexpr std::array<std::string_view, 14> kSegmentKeys = {
     "name",  "kind",  "capacity",     "mode",         "max_readers", "max_writers", "permissions", "allow_world_writable",
     "owner", "group", "reader_group", "writer_group", "remove",      "lag_warning"};
@@ -437,6 +438,8 @@ DaemonConfig read_daemon(Checker& c, const toml::table& t) {
   bool off = false;
   if (auto v = c.duration(t, prefix, "stall_eviction", true, &off)) d.stall_eviction = *v;
   if (auto v = c.lag(t, prefix, "lag_warning")) d.lag_warning = *v;
+  if (auto v = c.duration(t, prefix, "health_window")) d.health_window = *v;
+  if (auto v = c.duration(t, prefix, "client_timeout")) d.client_timeout = *v;
   if (auto v = c.boolean(t, prefix, "remove_on_exit")) d.remove_on_exit = *v;
   if (auto v = c.absolute_path(t, prefix, "lock_file")) d.lock_file = *v;
   if (auto v = c.absolute_path(t, prefix, "pid_file")) d.pid_file = *v;
@@ -792,6 +795,8 @@ std::string summary(const Config& config) {
   out << "  recovery timeout  " << format_duration(d.recovery_timeout) << "\n";
   out << "  stall eviction    " << (d.stall_eviction ? format_duration(*d.stall_eviction) : std::string("off")) << "\n";
   out << "  lag warning       " << describe_lag(d.lag_warning) << "\n";
+  out << "  health window     " << format_duration(d.health_window) << "\n";
+  out << "  client timeout    " << format_duration(d.client_timeout) << "\n";
   out << "  remove on exit    " << (d.remove_on_exit ? "yes" : "no") << "\n";
   out << "segments (" << config.segments.size() << "):\n";
   for (const SegmentConfig& s : config.segments) {

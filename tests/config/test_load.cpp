@@ -30,6 +30,8 @@ TEST_CASE("config_defaults: `version = 1` alone gives every documented default")
   CHECK(d.lag_warning.unit == LagThreshold::Unit::fraction);
   CHECK(d.lag_warning.fraction == 0.5);
   CHECK(d.remove_on_exit == false);
+  CHECK(d.health_window == 10s);
+  CHECK(d.client_timeout == 2s);
   CHECK_FALSE(d.lock_file.has_value());
   CHECK(d.effective_lock_file() == "/run/stella/stellad.sock.lock");
   CHECK_FALSE(d.pid_file.has_value());
@@ -86,6 +88,8 @@ log_level = "debug"
 recovery_timeout = "2s"
 stall_eviction = "1m"
 lag_warning = "8MiB"
+health_window = "30s"
+client_timeout = "500ms"
 remove_on_exit = true
 lock_file = "/tmp/stella-test/lock"
 pid_file = "/tmp/stella-test/pid"
@@ -122,6 +126,8 @@ allow_world_writable = true
   CHECK(*d.stall_eviction == 1min);
   CHECK(d.lag_warning == LagThreshold{LagThreshold::Unit::bytes, 0.0, 8 << 20});
   CHECK(d.remove_on_exit);
+  CHECK(d.health_window == 30s);
+  CHECK(d.client_timeout == 500ms);
   CHECK(d.effective_lock_file() == "/tmp/stella-test/lock");
   CHECK(d.pid_file == std::filesystem::path("/tmp/stella-test/pid"));
 

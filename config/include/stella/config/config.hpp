@@ -85,6 +85,10 @@ struct DaemonConfig {
   std::optional<Duration> stall_eviction;
   /// Default lag threshold for every ring (a segment may override it).
   LagThreshold lag_warning;
+  /// A recovery (repair, reap or eviction) this recent makes `stellad status` report degraded.
+  Duration health_window = std::chrono::seconds(10);
+  /// A status client must send its whole request within this long, or it is dropped.
+  Duration client_timeout = std::chrono::seconds(2);
   /// Unlink every configured segment when stellad stops on SIGTERM/SIGINT.
   bool remove_on_exit = false;
   /// nullopt: the socket path + ".lock" (see effective_lock_file()).
