@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace stella::test {
@@ -94,6 +95,50 @@ class MessageChecker {
   std::uint64_t per_writer_;
   bool strict_;
   std::uint64_t torn_ = 0, order_errors_ = 0;
+};
+
+/// For the chaos test: writers come and go (each incarnation has its own id), readers may
+/// join late. Per writer id, sequences must be contiguous from the first one seen (from 0
+/// when `from_zero`): a gap is a lost committed message, a repeat is a duplicate.
+class ChaosChecker {
+ public:
+  explicit ChaosChecker(bool from_zero) : from_zero_(from_zero) {}
+  /// Returns false if the message is torn/corrupt or out of order.
+  bool check(std::span<const std::byte> msg) {
+    if (msg.size() < kMessageHead) {
+      ++torn_;
+      return false;
+    }
+    MessageHead h;
+    std::memcpy(&h, msg.data(), sizeof h);
+    if (h.size != msg.size() || h.checksum != payload_checksum(h.writer, h.seq, msg.subspan(kMessageHead))) {
+      ++torn_;
+      return false;
+    }
+    auto it = next_.find(h.writer);
+    if (it == next_.end()) {
+      if (from_zero_ && h.seq != 0) ++gaps_;
+      next_[h.writer] = h.seq + 1;
+      return !(from_zero_ && h.seq != 0);
+    }
+    const bool ok = h.seq == it->second;
+    if (!ok) (h.seq > it->second ? gaps_ : duplicates_) += 1;
+    it->second = h.seq + 1;
+    return ok;
+  }
+  [[nodiscard]] std::uint64_t received_from(std::uint32_t writer) const {
+    auto it = next_.find(writer);
+    return it == next_.end() ? 0 : it->second;
+  }
+  [[nodiscard]] std::uint64_t torn() const { return torn_; }
+  [[nodiscard]] std::uint64_t gaps() const { return gaps_; }
+  [[nodiscard]] std::uint64_t duplicates() const { return duplicates_; }
+  [[nodiscard]] std::size_t writers_seen() const { return next_.size(); }
+
+ private:
+  bool from_zero_;
+  std::unordered_map<std::uint32_t, std::uint64_t> next_;
+  std::uint64_t torn_ = 0, gaps_ = 0, duplicates_ = 0;
 };
 
 }  // namespace stella::test

@@ -2,6 +2,11 @@
 //   writer NAME ID COUNT MIN MAX [--claim] [--go-fd FD] [--ready-fd FD] [--timeout-ms N]
 //   reader NAME WRITERS PER_WRITER [--block] [--slow-us N] [--ready-fd FD] [--deadline-s N]
 //   idle-reader NAME --ready-fd FD
+//   stalled-reader NAME --ready-fd FD          registers, then waits to be killed
+//   recover NAME [--go-fd FD]                   one recovery pass, prints what it did
+//   chaos-reader NAME --final-base ID --final-writers N --final-count C [--from-zero] [--block]
+// Writers also take --pause-at turn|claim|midcopy (signal "paused-<where>" and wait to be
+// killed) and --recovery-ms N.
 // Messages carry writer id, per-writer sequence, size and a checksum over the payload;
 // the reader checks every one and prints "RESULT key=value ..." on stdout.
 #include <unistd.h>
@@ -14,7 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include <signal.h>
+
 #include "ring_message.hpp"
+#include "stella/common/ring.hpp"
 #include "stella/ring.hpp"
 #include "test_support.hpp"
 
@@ -35,6 +43,28 @@ bool has_flag(int argc, char** argv, const char* flag) {
   return false;
 }
 
+int g_pause_fd = -1;
+const char* g_pause_at = nullptr;
+
+void pause_hook(const char* where) {
+  if (g_pause_at == nullptr || std::strcmp(where, g_pause_at) != 0) return;
+  test::signal_ready(g_pause_fd, std::string("paused-") + where);
+  for (;;) ::pause();  // until the test kills us
+}
+
+const char* arg_str(int argc, char** argv, const char* flag) {
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], flag) == 0) return argv[i + 1];
+  }
+  return nullptr;
+}
+
+RingOptions ring_options(int argc, char** argv) {
+  RingOptions o;
+  o.recovery_timeout = std::chrono::milliseconds(arg_long(argc, argv, "--recovery-ms", 1000));
+  return o;
+}
+
 void wait_for_go(int fd) {
   if (fd < 0) return;
   char c;
@@ -50,19 +80,30 @@ int run_writer(int argc, char** argv) {
   const auto max_size = static_cast<std::size_t>(std::atol(argv[6]));
   const bool use_claim = has_flag(argc, argv, "--claim");
   const long timeout_ms = arg_long(argc, argv, "--timeout-ms", -1);
-  RingOptions o;
-  MultiWriterCircularBuffer w(name, SharedMemoryMode::Open, 0, WriteBehavior::Overwrite, o);
-  if (const long fd = arg_long(argc, argv, "--ready-fd", -1); fd >= 0) test::signal_ready(static_cast<int>(fd), "ready");
+  MultiWriterCircularBuffer w(name, SharedMemoryMode::Open, 0, WriteBehavior::Overwrite, ring_options(argc, argv));
+  const long ready_fd = arg_long(argc, argv, "--ready-fd", -1);
+  g_pause_at = arg_str(argc, argv, "--pause-at");
+  g_pause_fd = static_cast<int>(ready_fd);
+  const bool midcopy = g_pause_at != nullptr && std::strcmp(g_pause_at, "midcopy") == 0;
+  if (g_pause_at != nullptr && !midcopy) w.core().set_pause_hook(pause_hook);
+  if (ready_fd >= 0 && g_pause_at == nullptr) test::signal_ready(static_cast<int>(ready_fd), "ready");
   wait_for_go(static_cast<int>(arg_long(argc, argv, "--go-fd", -1)));
   std::vector<std::byte> buf;
   std::uint64_t timeouts = 0;
   std::uint32_t max_queue = 0;
   for (std::uint64_t seq = 0; seq < count; ++seq) {
     const std::size_t size = test::message_size(id, seq, min_size, max_size);
-    if (use_claim) {
+    if (use_claim || midcopy) {
       auto c = w.claim(size);
       if (!c) return 3;
-      test::fill_message(c->data(), id, seq);
+      buf.resize(size);
+      test::fill_message(buf, id, seq);
+      if (midcopy) {  // half the payload in place, then die there
+        ring::copy_into_record(c->data().data(), buf.data(), size / 2);
+        test::signal_ready(g_pause_fd, "paused-midcopy");
+        for (;;) ::pause();
+      }
+      ring::copy_into_record(c->data().data(), buf.data(), size);
       c->commit();
     } else {
       buf.resize(size);
@@ -88,6 +129,7 @@ int run_reader(int argc, char** argv) {
   const long slow_us = arg_long(argc, argv, "--slow-us", 0);
   const long deadline_s = arg_long(argc, argv, "--deadline-s", 240);
   ReaderOptions ro;
+  ro.recovery_timeout = std::chrono::milliseconds(arg_long(argc, argv, "--recovery-ms", 1000));
   LockFreeBufferReader r(name, ro);
   if (const long fd = arg_long(argc, argv, "--ready-fd", -1); fd >= 0) test::signal_ready(static_cast<int>(fd), "ready");
   test::MessageChecker checker(writers, per_writer, block);
@@ -124,6 +166,56 @@ int run_idle_reader(int argc, char** argv) {
   return res == ReadResult::Ok ? 0 : 1;
 }
 
+int run_stalled_reader(int argc, char** argv) {
+  LockFreeBufferReader r(argv[2]);
+  test::signal_ready(static_cast<int>(arg_long(argc, argv, "--ready-fd", -1)), "ready");
+  for (;;) ::pause();
+}
+
+int run_recover(int argc, char** argv) {
+  Segment seg = Segment::open(argv[2], SegmentKind::ring, platform::Access::read_write);
+  const ring::RingView view = ring::attach(seg);
+  wait_for_go(static_cast<int>(arg_long(argc, argv, "--go-fd", -1)));
+  const auto rep = ring::recover(view);
+  std::printf("RESULT records_repaired=%u turns_recovered=%u readers_reaped=%u writers_reaped=%u\n",
+              rep.records_repaired, rep.turns_recovered, rep.readers_reaped, rep.writers_reaped);
+  return 0;
+}
+
+// Reads until every "final" writer's messages have arrived; checks every message.
+int run_chaos_reader(int argc, char** argv) {
+  const std::string name = argv[2];
+  const auto final_base = static_cast<std::uint32_t>(arg_long(argc, argv, "--final-base", 1000000));
+  const auto final_writers = static_cast<std::uint32_t>(arg_long(argc, argv, "--final-writers", 4));
+  const auto final_count = static_cast<std::uint64_t>(arg_long(argc, argv, "--final-count", 1000));
+  const bool block = has_flag(argc, argv, "--block");
+  ReaderOptions ro;
+  ro.recovery_timeout = std::chrono::milliseconds(arg_long(argc, argv, "--recovery-ms", 1000));
+  LockFreeBufferReader r(name, ro);
+  if (const long fd = arg_long(argc, argv, "--ready-fd", -1); fd >= 0) test::signal_ready(static_cast<int>(fd), "ready");
+  test::ChaosChecker checker(has_flag(argc, argv, "--from-zero"));
+  std::vector<std::byte> out;
+  auto done = [&] {
+    for (std::uint32_t i = 0; i < final_writers; ++i) {
+      if (checker.received_from(final_base + i) < final_count) return false;
+    }
+    return true;
+  };
+  while (!done()) {
+    if (r.read_bytes(out, std::chrono::milliseconds(500)) != ReadResult::Ok) continue;
+    if (!checker.check(out) && checker.torn() > 0) {
+      std::printf("RESULT torn=%llu\n", static_cast<unsigned long long>(checker.torn()));
+      return 10;  // a torn message is fatal: report at once
+    }
+  }
+  std::printf("RESULT read=%llu lost=%llu torn=%llu gaps=%llu duplicates=%llu writers_seen=%zu\n",
+              static_cast<unsigned long long>(r.messages_read()), static_cast<unsigned long long>(r.messages_lost()),
+              static_cast<unsigned long long>(checker.torn()), static_cast<unsigned long long>(checker.gaps()),
+              static_cast<unsigned long long>(checker.duplicates()), checker.writers_seen());
+  const bool ok = checker.torn() == 0 && checker.duplicates() == 0 && (!block || (checker.gaps() == 0 && r.messages_lost() == 0));
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,6 +225,9 @@ int main(int argc, char** argv) {
     if (role == "writer" && argc >= 7) return run_writer(argc, argv);
     if (role == "reader" && argc >= 5) return run_reader(argc, argv);
     if (role == "idle-reader") return run_idle_reader(argc, argv);
+    if (role == "stalled-reader") return run_stalled_reader(argc, argv);
+    if (role == "recover") return run_recover(argc, argv);
+    if (role == "chaos-reader") return run_chaos_reader(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ring_proc: %s\n", e.what());
     return 4;
