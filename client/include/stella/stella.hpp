@@ -7,5 +7,6 @@
 #include "stella/serializer.hpp"
 #include "stella/serializers/bytes.hpp"
 #include "stella/serializers/trivially_copyable.hpp"
+#include "stella/ring.hpp"
 #include "stella/shared_memory.hpp"
 #include "stella/version.hpp"

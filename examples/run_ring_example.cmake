@@ -1,0 +1,23 @@
+# Runs the ring example as separate processes: two writers (Overwrite or Block), then a
+# reader that must print every message; removes the ring whatever happened.
+#   cmake -DEXAMPLE=<path> -DMODE=overwrite|block -P run_ring_example.cmake
+string(RANDOM LENGTH 12 ALPHABET abcdefghijklmnopqrstuvwxyz0123456789 suffix)
+set(name "example-ring-${suffix}")
+set(flags "")
+if(MODE STREQUAL "block")
+  set(flags "--block")
+endif()
+execute_process(COMMAND "${EXAMPLE}" write ${name} ${flags} --count 3 RESULT_VARIABLE w1_rc OUTPUT_VARIABLE w1_out ERROR_VARIABLE w1_err)
+execute_process(COMMAND "${EXAMPLE}" write ${name} ${flags} --count 2 RESULT_VARIABLE w2_rc OUTPUT_VARIABLE w2_out ERROR_VARIABLE w2_err)
+execute_process(COMMAND "${EXAMPLE}" read ${name} RESULT_VARIABLE r_rc OUTPUT_VARIABLE r_out ERROR_VARIABLE r_err)
+execute_process(COMMAND "${EXAMPLE}" remove ${name})
+message(STATUS "writers: ${w1_out}${w1_err}${w2_out}${w2_err}")
+message(STATUS "reader:\n${r_out}${r_err}")
+if(NOT w1_rc EQUAL 0 OR NOT w2_rc EQUAL 0 OR NOT r_rc EQUAL 0)
+  message(FATAL_ERROR "a process failed (writers ${w1_rc} ${w2_rc}, reader ${r_rc})")
+endif()
+string(REGEX MATCHALL "Info: Application starting\\. \\([0-9]\\)" lines "${r_out}")
+list(LENGTH lines n)
+if(NOT n EQUAL 5)
+  message(FATAL_ERROR "the reader printed ${n} messages, expected 5")
+endif()
