@@ -158,6 +158,28 @@ bool MappedObject::exists(std::string_view name) {
   return errno != ENOENT;
 }
 
+ObjectAttributes MappedObject::attributes() const {
+  struct stat st {};
+  if (::fstat(fd_of(handle_), &st) != 0) throw os_error("fstat", name_, errno);
+  ObjectAttributes a;
+  a.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+  a.uid = static_cast<std::uint32_t>(st.st_uid);
+  a.gid = static_cast<std::uint32_t>(st.st_gid);
+  a.size = static_cast<std::uint64_t>(st.st_size);
+  return a;
+}
+
+void MappedObject::apply_permissions(const Permissions& perms) {
+  if ((perms.mode & ~0777u) != 0) throw Error(Errc::invalid_argument, name_, "permissions must be within 0777");
+  if (perms.uid || perms.gid) {
+    const uid_t uid = perms.uid ? static_cast<uid_t>(*perms.uid) : static_cast<uid_t>(-1);
+    const gid_t gid = perms.gid ? static_cast<gid_t>(*perms.gid) : static_cast<gid_t>(-1);
+    if (::fchown(fd_of(handle_), uid, gid) != 0) throw os_error("fchown", name_, errno);
+  }
+  // After fchown, which may clear setgid-like bits: the configured mode is the contract.
+  if (::fchmod(fd_of(handle_), static_cast<mode_t>(perms.mode)) != 0) throw os_error("fchmod", name_, errno);
+}
+
 void MappedObject::lock_exclusive() {
   while (::flock(fd_of(handle_), LOCK_EX) != 0) {
     if (errno != EINTR) throw os_error("flock", name_, errno);

@@ -23,6 +23,14 @@ struct Permissions {
   std::optional<std::uint32_t> gid;  // chown the object to this group
 };
 
+/// What the OS says about an open object (stellad checks an adopted segment against its config).
+struct ObjectAttributes {
+  std::uint32_t mode = 0;  // permission bits only (07777)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint64_t size = 0;
+};
+
 /// A named shared-memory object mapped into this process. Move-only RAII: the
 /// destructor unmaps and closes, it never unlinks.
 class MappedObject {
@@ -52,6 +60,12 @@ class MappedObject {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] Access access() const noexcept { return access_; }
   [[nodiscard]] bool valid() const noexcept { return data_ != nullptr; }
+
+  /// Mode, owner and size of the open object (fstat on POSIX).
+  [[nodiscard]] ObjectAttributes attributes() const;
+  /// Applies mode, owner and group to the open object (fchmod/fchown on POSIX), as
+  /// create() does; used by stellad to apply a reloaded config to a live segment.
+  void apply_permissions(const Permissions& perms);
 
   /// Exclusive lock on the object, released by the kernel when the holder dies
   /// (flock on POSIX, a lock file / LockFileEx on Windows). It excludes other

@@ -1,0 +1,60 @@
+// Daemon: stellad's `run` command as an object. It ties the parts together in order —
+// config, instance lock, segments (SegmentManager), status socket (HealthServer), signals,
+// reaper thread (Reaper), readiness (Notifier) — and takes them down in reverse.
+//
+// Threads: the caller's thread runs the io_context (status socket, SIGTERM/SIGINT/SIGHUP,
+// reloads); the reaper has a thread of its own. They share only the SegmentManager, which
+// locks.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "stella/config/config.hpp"
+#include "stella/daemon/protocol.hpp"
+
+namespace stella::daemon {
+
+struct DaemonOptions {
+  std::filesystem::path config_path;
+  std::optional<std::filesystem::path> socket;  // --socket: overrides daemon.socket
+  std::optional<config::LogLevel> log_level;    // --log-level: overrides daemon.log_level
+};
+
+/// A failure before the daemon is serving: main prints it and exits 1.
+class StartupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Configures spdlog's default logger (stderr) at `level`.
+void setup_logging(config::LogLevel level);
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  /// Runs until SIGTERM or SIGINT; returns the exit status. Throws StartupError.
+  int run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Builds the status report: the daemon's figures, each segment's, and the verdict
+/// (degraded: a segment refused, a reader evicted or lagging past its warning, a recovery
+/// within health_window, or a reaper that stopped running).
+[[nodiscard]] protocol::StatusReport assess(protocol::DaemonReport daemon,
+                                            std::vector<protocol::SegmentReport> segments,
+                                            const config::DaemonConfig& config,
+                                            std::chrono::system_clock::time_point now);
+
+}  // namespace stella::daemon

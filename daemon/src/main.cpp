@@ -1,0 +1,116 @@
+// stellad: a thin main. Parse the command line, then hand over to the Daemon (run), the
+// status client (status) or the config checker (check-config).
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "stella/config/config.hpp"
+#include "stella/daemon/daemon.hpp"
+#include "stella/daemon/status_client.hpp"
+#include "stella/version.hpp"
+
+namespace {
+
+using namespace stella;
+
+int run_command(const std::string& config_path, const std::string& socket, const std::string& level) {
+  daemon::DaemonOptions options;
+  options.config_path = config_path;
+  if (!socket.empty()) options.socket = socket;
+  if (!level.empty()) {
+    static const char* const names[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    for (int i = 0; i < 7; ++i) {
+      if (level == names[i]) options.log_level = static_cast<config::LogLevel>(i);
+    }
+  }
+  try {
+    daemon::Daemon d(std::move(options));
+    return d.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stellad: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+int status_command(std::string socket, const std::string& config_path, bool json, int timeout_ms) {
+  if (socket.empty() && !config_path.empty()) {
+    const config::CheckResult checked = config::check_path(config_path);
+    if (!checked.ok()) {
+      for (const auto& p : checked.problems) std::fprintf(stderr, "%s\n", p.to_string().c_str());
+      return 2;
+    }
+    socket = checked.config->daemon.socket.string();
+  }
+  if (socket.empty()) socket = config::DaemonConfig{}.socket.string();
+  const daemon::QueryResult r = daemon::query(socket, daemon::protocol::Command::status,
+                                              std::chrono::milliseconds(timeout_ms));
+  if (!r.response) {
+    std::fprintf(stderr, "stellad status: unreachable: %s\n", r.error.c_str());
+    return 2;
+  }
+  if (!r.response->ok || !r.response->status) {
+    std::fprintf(stderr, "stellad status: the daemon refused the request: %s\n",
+                 r.response->error ? r.response->error->message.c_str() : "no status in the response");
+    return 2;
+  }
+  const auto& report = *r.response->status;
+  if (json) {
+    std::cout << daemon::protocol::status_json(report, true) << "\n";
+  } else {
+    std::cout << daemon::protocol::render_table(report);
+  }
+  return daemon::protocol::exit_status(report.health);
+}
+
+int check_config_command(const std::string& path) {
+  const config::CheckResult checked = config::check_path(path);
+  if (!checked.ok()) {
+    for (const auto& p : checked.problems) std::fprintf(stderr, "%s\n", p.to_string().c_str());
+    std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), checked.problems.size());
+    return 1;
+  }
+  std::cout << config::summary(*checked.config);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A status client that hangs up mid-response must not kill the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"stellad: Stella's broker daemon. It owns the shared-memory segments a TOML config declares, "
+               "repairs what crashed processes leave behind, and reports health on a local socket."};
+  app.set_version_flag("--version", "stellad " + std::string(stella::version()));
+  app.require_subcommand(1);
+
+  std::string config_path, socket, level;
+  auto* run = app.add_subcommand("run", "Create or adopt the configured segments, reap, serve status (foreground)");
+  run->add_option("-c,--config", config_path, "The TOML config file")->required();
+  run->add_option("--socket", socket, "Serve status on this socket instead of daemon.socket");
+  run->add_option("--log-level", level, "Override daemon.log_level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  std::string status_socket, status_config;
+  bool json = false;
+  int timeout_ms = 5000;
+  auto* status = app.add_subcommand("status", "Ask the running stellad for its status (exit 0 healthy, 1 degraded, "
+                                              "2 unreachable)");
+  status->add_option("--socket", status_socket, "The daemon's socket (default: /run/stella/stellad.sock)");
+  status->add_option("-c,--config", status_config, "Take the socket from this config file");
+  status->add_flag("--json", json, "Print JSON for tools instead of a table");
+  status->add_option("--timeout-ms", timeout_ms, "Give up after this many milliseconds")->check(CLI::PositiveNumber);
+
+  std::string check_path;
+  auto* check = app.add_subcommand("check-config", "Validate a config: every problem as file:line:column (exit 1), "
+                                                   "or a summary (exit 0)");
+  check->add_option("file", check_path, "The TOML config file")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (run->parsed()) return run_command(config_path, socket, level);
+  if (status->parsed()) return status_command(status_socket, status_config, json, timeout_ms);
+  if (check->parsed()) return check_config_command(check_path);
+  return 2;
+}

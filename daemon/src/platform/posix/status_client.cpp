@@ -1,0 +1,132 @@
+// POSIX client of the health socket: a blocking AF_UNIX stream socket driven with poll()
+// against one deadline for the whole exchange.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "stella/daemon/status_client.hpp"
+
+namespace stella::daemon {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  [[nodiscard]] int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int r = ::poll(&p, 1, remaining_ms(deadline));
+    if (r > 0) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+}  // namespace
+
+QueryResult query(const std::filesystem::path& socket, protocol::Command command, std::chrono::milliseconds timeout) {
+  QueryResult result;
+  const auto deadline = Clock::now() + timeout;
+  const std::string path = socket.string();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    result.error = "socket path too long: " + path;
+    return result;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) {
+    result.error = std::string("socket: ") + std::strerror(errno);
+    return result;
+  }
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS && errno != EAGAIN) {
+      result.error = "cannot connect to " + path + ": " + std::strerror(errno) + " (is stellad running?)";
+      return result;
+    }
+    if (!wait_for(fd.get(), POLLOUT, deadline)) {
+      result.error = "timed out connecting to " + path;
+      return result;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      result.error = "cannot connect to " + path + ": " + std::strerror(err) + " (is stellad running?)";
+      return result;
+    }
+  }
+  const std::string request = protocol::format_request(command);
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_for(fd.get(), POLLOUT, deadline)) {
+        result.error = "timed out sending to " + path;
+        return result;
+      }
+    } else {
+      result.error = "sending to " + path + ": " + std::strerror(errno);
+      return result;
+    }
+  }
+  std::string response;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    if (n > 0) {
+      response.append(buf, static_cast<std::size_t>(n));
+      if (response.size() > protocol::kMaxResponseBytes) {
+        result.error = "response from " + path + " exceeds " + std::to_string(protocol::kMaxResponseBytes) + " bytes";
+        return result;
+      }
+    } else if (n == 0) {
+      break;
+    } else if (errno == EAGAIN || errno == EINTR) {
+      if (!wait_for(fd.get(), POLLIN, deadline)) {
+        result.error = "timed out waiting for stellad's answer on " + path;
+        return result;
+      }
+    } else {
+      result.error = "reading from " + path + ": " + std::strerror(errno);
+      return result;
+    }
+  }
+  if (!response.empty() && response.back() == '\n') response.pop_back();
+  result.raw = response;
+  try {
+    result.response = protocol::decode_response(response);
+  } catch (const protocol::ProtocolError& e) {
+    result.error = std::string("bad response from ") + path + ": " + e.what();
+  }
+  return result;
+}
+
+}  // namespace stella::daemon
