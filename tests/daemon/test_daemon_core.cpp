@@ -1,0 +1,248 @@
+// The daemon's parts driven without a process: the protocol parser and codec, the
+// SegmentManager (create, adopt, refuse, reload, drain) and one Reaper pass.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "stella/common/platform/shm.hpp"
+#include "stella/config/config.hpp"
+#include "stella/daemon/daemon.hpp"
+#include "stella/daemon/protocol.hpp"
+#include "stella/daemon/reaper.hpp"
+#include "stella/daemon/segment_manager.hpp"
+#include "stella/ring.hpp"
+#include "test_support.hpp"
+
+using namespace stella;
+using namespace stella::daemon;
+namespace proto = stella::daemon::protocol;
+
+TEST_CASE("protocol: well-formed requests") {
+  auto ok = [](std::string_view text, proto::Command c) {
+    const auto r = proto::parse_request(text);
+    CAPTURE(text);
+    REQUIRE(r.ok());
+    CHECK(r.request->command == c);
+    CHECK(r.request->version == 1);
+  };
+  ok("STELLA 1 status\n", proto::Command::status);
+  ok("STELLA 1 ping\n", proto::Command::ping);
+  ok("STELLA 1 version\r\n", proto::Command::version);
+  ok("STELLA 0001 status\n", proto::Command::status);
+  CHECK(proto::parse_request(proto::format_request(proto::Command::status)).ok());
+}
+
+TEST_CASE("protocol: every bad request is an error with a reason, never a crash") {
+  auto bad = [](std::string_view text, proto::ErrorCode code, std::string_view fragment = {}) {
+    const auto r = proto::parse_request(text);
+    CAPTURE(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error.code == code);
+    CHECK(r.error.message.find(fragment) != std::string::npos);
+  };
+  bad("", proto::ErrorCode::incomplete);
+  bad("STELLA 1 stat", proto::ErrorCode::incomplete);
+  bad(std::string(proto::kMaxRequestBytes, 'x'), proto::ErrorCode::too_large, "4096");
+  bad(std::string(proto::kMaxRequestBytes, 'x') + "\n", proto::ErrorCode::too_large);
+  bad("status\n", proto::ErrorCode::malformed, "STELLA <version> <command>");
+  bad("STELLA  1 status\n", proto::ErrorCode::malformed);
+  bad("STELLA 1 status \n", proto::ErrorCode::malformed);
+  bad("STELLA 1 status extra\n", proto::ErrorCode::malformed);
+  bad("stella 1 status\n", proto::ErrorCode::malformed);
+  bad("STELLA 1 status\nSTELLA 1 ping\n", proto::ErrorCode::malformed, "one request per connection");
+  bad("STELLA x status\n", proto::ErrorCode::malformed, "must be a number");
+  bad("STELLA 1234567890 status\n", proto::ErrorCode::malformed);
+  bad("STELLA 0 status\n", proto::ErrorCode::unsupported_version);
+  bad("STELLA 2 status\n", proto::ErrorCode::unsupported_version, "speaks 1 to 1");
+  bad("STELLA 1 frobnicate\n", proto::ErrorCode::unknown_command, "\"frobnicate\"");
+  bad(std::string("STELLA 1 st\0tus\n", 16), proto::ErrorCode::malformed, "printable");
+  bad("STELLA 1 \xff\xfe\n", proto::ErrorCode::malformed);
+  // Every prefix and every single-byte corruption of a good request parses to something.
+  const std::string good = "STELLA 1 status\n";
+  for (std::size_t n = 0; n <= good.size(); ++n) (void)proto::parse_request(good.substr(0, n));
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    for (int b = 0; b < 256; ++b) {
+      std::string s = good;
+      s[i] = static_cast<char>(b);
+      const auto r = proto::parse_request(s);
+      if (!r.ok()) CHECK_FALSE(r.error.message.empty());
+    }
+  }
+}
+
+TEST_CASE("protocol: responses round-trip, errors carry code and message") {
+  proto::StatusReport r;
+  r.daemon.version = "0.1.0";
+  r.daemon.pid = 42;
+  r.daemon.uptime_ns = 5'000'000'000;
+  r.daemon.config = "/etc/stella/stella.toml";
+  r.daemon.socket = "/run/stella/stellad.sock";
+  r.daemon.reap_interval_ns = 100'000'000;
+  r.daemon.reap_passes = 50;
+  r.health = proto::Health::degraded;
+  r.problems = {"segment 'x': reader pid 7 lags 3 MiB (warning at 1 MiB)"};
+  proto::SegmentReport s;
+  s.name = "x";
+  s.kind = "ring";
+  s.state = "live";
+  s.capacity = 4 << 20;
+  s.mode = "block";
+  s.permissions = 0660;
+  s.write_position = 123456;
+  s.writers = {{0, 9, 1000}};
+  s.readers = {{1, 7, 100, 3 << 20, 900, 0, false, true}};
+  s.counters = {1, 2, 3, 4, 5};
+  s.last_recovery_unix_ns = 77;
+  r.segments = {s};
+  const auto decoded = proto::decode_response(proto::encode_status(r));
+  CHECK(decoded.ok);
+  CHECK(decoded.protocol == 1);
+  REQUIRE(decoded.status);
+  CHECK(*decoded.status == r);
+  const std::string table = proto::render_table(r);
+  CHECK(table.find("degraded") != std::string::npos);
+  CHECK(table.find("LAGGING") != std::string::npos);
+  CHECK(proto::exit_status(proto::Health::degraded) == 1);
+
+  const auto err = proto::decode_response(proto::encode_error({proto::ErrorCode::unknown_command, "unknown \xff"}));
+  CHECK_FALSE(err.ok);
+  REQUIRE(err.error);
+  CHECK(err.error->code == proto::ErrorCode::unknown_command);
+  CHECK_THROWS_AS((void)proto::decode_response("{not json"), proto::ProtocolError);
+  CHECK_THROWS_AS((void)proto::decode_response("{\"protocol\":1}"), proto::ProtocolError);
+}
+
+TEST_CASE("assess: degraded on lag, eviction, refusal and a recent recovery") {
+  config::DaemonConfig d;
+  proto::DaemonReport dr;
+  dr.reap_interval_ns = 100'000'000;
+  const auto now = std::chrono::system_clock::now();
+  proto::SegmentReport s;
+  s.name = "r";
+  s.state = "live";
+  CHECK(assess(dr, {s}, d, now).health == proto::Health::healthy);
+  auto with = [&](auto change) {
+    proto::SegmentReport x = s;
+    change(x);
+    return assess(dr, {x}, d, now);
+  };
+  CHECK(with([](auto& x) { x.readers = {{0, 1, 0, 10, 0, 0, true, false}}; }).health == proto::Health::degraded);
+  CHECK(with([](auto& x) { x.readers = {{0, 1, 0, 10, 0, 0, false, true}}; }).health == proto::Health::degraded);
+  CHECK(with([](auto& x) { x.state = "refused"; }).health == proto::Health::degraded);
+  const auto ns = [](std::chrono::system_clock::time_point t) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  };
+  CHECK(with([&](auto& x) { x.last_recovery_unix_ns = ns(now - std::chrono::seconds(1)); }).health ==
+        proto::Health::degraded);
+  CHECK(with([&](auto& x) { x.last_recovery_unix_ns = ns(now - std::chrono::seconds(60)); }).health ==
+        proto::Health::healthy);
+}
+
+namespace {
+config::SegmentConfig ring_config(const std::string& name, std::uint64_t capacity, config::RingMode mode) {
+  config::SegmentConfig c;
+  c.name = name;
+  c.kind = config::SegmentKind::ring;
+  c.capacity = capacity;
+  c.mode = mode;
+  c.max_readers = 4;
+  c.max_writers = 4;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("SegmentManager: creates, adopts a compatible segment, refuses an incompatible one") {
+  const std::string ring_name = test::unique_name("mgr-ring");
+  const std::string blob_name = test::unique_name("mgr-blob");
+  test::SegmentCleanup cleanup({ring_name, blob_name});
+  config::SegmentConfig blob;
+  blob.name = blob_name;
+  blob.kind = config::SegmentKind::blob;
+  blob.capacity = 4096;
+  blob.permissions = 0640;
+  {
+    SegmentManager m;
+    CHECK(m.ensure(ring_config(ring_name, 8192, config::RingMode::block)) == EnsureOutcome::created);
+    CHECK(m.ensure(blob) == EnsureOutcome::created);
+    CHECK(m.ensure(blob) == EnsureOutcome::already_managed);
+    const auto report = m.report(config::DaemonConfig{});
+    REQUIRE(report.size() == 2);
+    CHECK(report[0].permissions == (report[0].kind == "blob" ? 0640u : 0660u));
+  }
+  // Write through the ring, then a new manager must adopt it with the data intact.
+  {
+    MultiWriterCircularBuffer w(ring_name, SharedMemoryMode::Open);
+    const std::byte msg[8]{};
+    REQUIRE(w.write_bytes(msg) == WriteResult::Ok);
+  }
+  SegmentManager m;
+  CHECK(m.ensure(ring_config(ring_name, 8192, config::RingMode::block)) == EnsureOutcome::adopted);
+  CHECK(m.report(config::DaemonConfig{})[0].write_position > 0);
+  SegmentManager other;
+  CHECK(other.ensure(ring_config(ring_name, 16384, config::RingMode::block)) == EnsureOutcome::refused);
+  CHECK(other.ensure(ring_config(ring_name, 8192, config::RingMode::overwrite)) == EnsureOutcome::refused);
+  CHECK(other.state_of(ring_name) == SegmentState::refused);
+  auto wrong_kind = blob;
+  wrong_kind.name = ring_name;
+  CHECK(other.ensure(wrong_kind) == EnsureOutcome::refused);
+  CHECK(platform::MappedObject::exists(ring_name));  // refused, never removed
+}
+
+TEST_CASE("Reaper: one pass repairs a record claimed by a writer that died") {
+  const std::string name = test::unique_name("reap");
+  test::SegmentCleanup cleanup(name);
+  SegmentManager m;
+  REQUIRE(m.ensure(ring_config(name, 8192, config::RingMode::block)) == EnsureOutcome::created);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    RingOptions o;
+    o.recovery_timeout = std::chrono::minutes(10);
+    MultiWriterCircularBuffer w(name, SharedMemoryMode::Open, 0, WriteBehavior::Overwrite, o);
+    auto claim = w.claim(16);
+    ::_exit(claim ? 0 : 1);  // dies holding the claim: no destructor runs
+  }
+  int st = 0;
+  REQUIRE(::waitpid(child, &st, 0) == child);
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+  Reaper reaper(m, ReaperSettings{});
+  const ReapTotals t = reaper.run_once();
+  CHECK(t.rings == 1);
+  CHECK(t.repairs.records_repaired == 1);
+  CHECK(t.repairs.writers_reaped == 1);
+  CHECK(reaper.run_once().repairs.changed() == false);  // idempotent
+  const auto report = m.report(config::DaemonConfig{});
+  CHECK(report[0].counters.records_repaired == 1);
+  CHECK(report[0].daemon_recoveries == 1);
+}
+
+TEST_CASE("SegmentManager: reload adds, drains, removes at once, refuses incompatible changes") {
+  const std::string a = test::unique_name("rl-a"), b = test::unique_name("rl-b"), c = test::unique_name("rl-c"),
+                    e = test::unique_name("rl-e");
+  test::SegmentCleanup cleanup({a, b, c, e});
+  SegmentManager m;
+  auto ca = ring_config(a, 8192, config::RingMode::overwrite);
+  auto cb = ring_config(b, 8192, config::RingMode::overwrite);
+  auto cc = ring_config(c, 8192, config::RingMode::overwrite);
+  cc.remove = config::RemovePolicy::immediately;
+  for (const auto* s : {&ca, &cb, &cc}) REQUIRE(m.ensure(*s) == EnsureOutcome::created);
+  auto reader = std::make_unique<LockFreeBufferReader>(b);
+  auto ca2 = ca;
+  ca2.capacity = 16384;
+  const ReloadSummary s = m.reload({ca2, ring_config(e, 4096, config::RingMode::block)});
+  CHECK(s.added == std::vector<std::string>{e});
+  CHECK(s.refused == std::vector<std::string>{a});
+  CHECK(s.removed.size() == 2);
+  CHECK_FALSE(platform::MappedObject::exists(c));        // immediately
+  CHECK(m.state_of(b) == SegmentState::draining);        // a reader still uses it
+  CHECK(m.drain_unused().empty());
+  reader.reset();
+  CHECK(m.drain_unused() == std::vector<std::string>{b});
+  CHECK_FALSE(platform::MappedObject::exists(b));
+  for (const auto& r : m.report(config::DaemonConfig{})) {
+    if (r.name == a) CHECK(r.capacity == 8192);  // the refused change kept the old ring
+  }
+}
