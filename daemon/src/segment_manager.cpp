@@ -100,6 +100,11 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
     segments_.erase(it);  // a refused one is looked at afresh
   }
 
+  if (c.reader_group || c.writer_group) {
+    spdlog::warn("segment '{}': reader_group/writer_group are not applied yet (no ACLs); only owner, group and "
+                 "permissions are",
+                 c.name);
+  }
   auto m = std::make_unique<ManagedSegment>();
   m->config = c;
   const bool ring = c.kind == config::SegmentKind::ring;
