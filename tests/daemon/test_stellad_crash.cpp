@@ -197,3 +197,28 @@ TEST_CASE("a reader killed in a full Block ring is reaped by stellad and the wri
   CHECK(d.stop() == 0);
   std::remove(writer_out.c_str());
 }
+
+TEST_CASE("stall_eviction: a live reader stalled past the limit is evicted, logged, and status is degraded") {
+  const std::string ring = test::unique_name("evict");
+  test::SegmentCleanup cleanup(ring);
+  test::Stellad d("evict", kFast + "stall_eviction = \"300ms\"\n", test::ring_segment(ring, "16KiB", "block"));
+  d.start();
+  test::ReadyPipe ready;
+  test::Child idle(DAEMON_PROC, args({"idle-reader", ring, "--ready-fd", std::to_string(ready.write_fd())}));
+  REQUIRE(ready.read_line() == "ready");
+  const std::string writer_out = test::temp_path("ev-writer");
+  test::Child writer(DAEMON_PROC, args({"writer", ring, "1", "10"}), writer_out);
+  CHECK(writer.wait(60s) == 0);  // 10 messages fit: the reader now has data it does not read
+
+  CHECK(test::eventually([&] {
+    const auto s = d.segment(ring);
+    return s && s->counters.readers_evicted == 1;
+  }));
+  CHECK(d.log_contains("segment '" + ring + "': evicted 1 live reader(s) stalled longer than 300ms"));
+  CHECK(idle.running());  // evicted, not killed: it is told when it reads again
+  const auto r = test::run_command(STELLAD, {"status", "--socket", d.socket()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("EVICTED") != std::string::npos);
+  CHECK(d.stop() == 0);
+  std::remove(writer_out.c_str());
+}
