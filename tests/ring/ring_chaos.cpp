@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "stella/common/ring.hpp"
+#include "ring_message.hpp"
 #include "stella/ring.hpp"
 #include "test_support.hpp"
 
@@ -174,6 +175,22 @@ int main(int argc, char** argv) {
   }
   stop = true;
   monitor.join();
+  // End markers after the final writers, until every reader has finished: in Overwrite mode
+  // they are how a reader that may have lost the final messages knows the run is over.
+  std::uint64_t marker_seq = 0;
+  std::vector<std::byte> marker;
+  auto readers_running = [&] {
+    bool any = survivor.running();
+    for (auto& v : victims) any = any || (v.reader && v.child->running());
+    return any;
+  };
+  const auto marker_deadline = Clock::now() + std::chrono::minutes(2);
+  while (readers_running() && Clock::now() < marker_deadline) {
+    marker.resize(test::message_size(test::kEndMarker, marker_seq, 24, 24));
+    test::fill_message(marker, test::kEndMarker, marker_seq);
+    if (ring.try_write_bytes(marker) == WriteResult::Ok) ++marker_seq;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // pacing of the markers
+  }
   for (auto& v : victims) {
     if (v.reader && v.child->wait(std::chrono::minutes(2)) != std::optional<int>(0)) {
       std::printf("FAIL: a late reader did not finish cleanly\n");

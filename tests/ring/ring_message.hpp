@@ -19,6 +19,8 @@ struct MessageHead {
   std::uint64_t checksum;  // over the bytes after the head, seeded with writer and seq
 };
 inline constexpr std::size_t kMessageHead = sizeof(MessageHead);
+/// Writer id of the chaos driver's end-of-run markers.
+inline constexpr std::uint32_t kEndMarker = 0xFFFFFFFFu;
 
 inline std::uint64_t mix(std::uint64_t x) {
   x ^= x >> 33;
