@@ -1,6 +1,9 @@
 // The daemon's parts driven without a process: the protocol parser and codec, the
 // SegmentManager (create, adopt, refuse, reload, drain) and one Reaper pass.
 #include <doctest/doctest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +12,7 @@
 #include "stella/common/platform/shm.hpp"
 #include "stella/config/config.hpp"
 #include "stella/daemon/daemon.hpp"
+#include "stella/daemon/notifier.hpp"
 #include "stella/daemon/protocol.hpp"
 #include "stella/daemon/reaper.hpp"
 #include "stella/daemon/segment_manager.hpp"
@@ -245,4 +249,24 @@ TEST_CASE("SegmentManager: reload adds, drains, removes at once, refuses incompa
   for (const auto& r : m.report(config::DaemonConfig{})) {
     if (r.name == a) CHECK(r.capacity == 8192);  // the refused change kept the old ring
   }
+}
+
+TEST_CASE("Notifier: the sd_notify datagram itself (used when libsystemd is absent)") {
+  const std::string path = test::temp_path("notify") + ".sock";
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  CHECK(Notifier::send_datagram(path, "READY=1\nSTATUS=ok"));
+  pollfd p{fd, POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 5000) == 1);
+  char buf[256];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  CHECK(std::string(buf, static_cast<std::size_t>(n)) == "READY=1\nSTATUS=ok");
+  CHECK_FALSE(Notifier::send_datagram(path + ".missing", "READY=1"));
+  CHECK_FALSE(Notifier::send_datagram("", "READY=1"));
+  ::close(fd);
+  ::unlink(path.c_str());
 }
