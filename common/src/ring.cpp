@@ -72,27 +72,31 @@ std::uint64_t ceil_pow2_ok(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 
 void pass_chain(const RingView& v, std::uint32_t next) noexcept {
   RingControl& c = *v.control;
   for (;;) {
-    // Pairs with the fence in abandon(): either we see its abandoned_tickets increment,
-    // or it sees our now_serving store and passes the turn on itself.
+    // One fence for both checks. Pairs with the fence in abandon() (either we see its
+    // abandoned_tickets increment, or it sees our now_serving store and passes the turn on
+    // itself) and with the one in take_turn after turn_waiters++ (a sleeper is seen, or it
+    // sees our store).
     std::atomic_thread_fence(mo_seq_cst);
-    if (c.abandoned_tickets.load(mo_relaxed) == 0) break;
-    bool skipped = false;
-    for (std::uint32_t i = 0; i < c.max_writers; ++i) {
-      std::uint64_t mark = kTicketHeld | next;
-      // acq_rel: the winner of this CAS alone passes ticket `next` on.
-      if (v.writers[i].abandoned.load(mo_relaxed) == mark &&
-          v.writers[i].abandoned.compare_exchange_strong(mark, 0, mo_acq_rel)) {
-        c.abandoned_tickets.fetch_sub(1, mo_relaxed);
-        skipped = true;
-        break;
+    if (c.abandoned_tickets.load(mo_relaxed) != 0) {
+      bool skipped = false;
+      for (std::uint32_t i = 0; i < c.max_writers; ++i) {
+        std::uint64_t mark = kTicketHeld | next;
+        // acq_rel: the winner of this CAS alone passes ticket `next` on.
+        if (v.writers[i].abandoned.load(mo_relaxed) == mark &&
+            v.writers[i].abandoned.compare_exchange_strong(mark, 0, mo_acq_rel)) {
+          c.abandoned_tickets.fetch_sub(1, mo_relaxed);
+          skipped = true;
+          break;
+        }
+      }
+      if (skipped) {
+        ++next;
+        c.now_serving.store(next, mo_release);  // pairs with take_turn's acquire loads
+        continue;
       }
     }
-    if (!skipped) break;
-    ++next;
-    c.now_serving.store(next, mo_release);  // pairs with take_turn's acquire loads
+    break;
   }
-  // Pairs with the fence in take_turn after turn_waiters++: a sleeper is seen, or it sees us.
-  std::atomic_thread_fence(mo_seq_cst);
   // Wake only the owner of the next ticket (waiters sleep on channel ticket % 32), not the
   // whole queue: a thundering herd per turn costs more than the turn itself.
   if (c.turn_waiters.load(mo_relaxed) != 0) platform::wake_on_address(c.now_serving, 0, turn_channel(next));
@@ -140,7 +144,7 @@ bool take_turn(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::
   if (try_only) {
     std::uint32_t serving = c.now_serving.load(mo_acquire);
     std::uint32_t expected = serving;
-    ticket_word.store(kTicketPending, mo_seq_cst);
+    ticket_word.store(kTicketPending, mo_relaxed);
     // Only when nobody waits: next_ticket == now_serving. acq_rel pairs with the previous
     // holder's release of now_serving (we read it before) and orders our holder writes.
     if (!c.next_ticket.compare_exchange_strong(expected, serving + 1, mo_acq_rel)) {
@@ -152,11 +156,13 @@ bool take_turn(const RingView& v, std::atomic<std::uint64_t>& ticket_word, std::
     return true;
   }
 retake:
-  // seq_cst: recovery reads ticket words after reading next_ticket (seq_cst); a ticket
-  // taken before that read is visible as pending or held, never as nobody's.
-  ticket_word.store(kTicketPending, mo_seq_cst);
-  const std::uint32_t t = c.next_ticket.fetch_add(1, mo_seq_cst);
-  ticket_word.store(kTicketHeld | t, mo_seq_cst);
+  // The pending mark is ordered before the ticket is taken (the fetch_add releases it), so
+  // a ticket is never anybody's but a pending or holding slot's. Recovery reads these words
+  // only about a ticket that has been stuck for a whole recovery timeout, so they need no
+  // stronger order (and the fast path pays no extra barrier for them).
+  ticket_word.store(kTicketPending, mo_relaxed);
+  const std::uint32_t t = c.next_ticket.fetch_add(1, mo_acq_rel);
+  ticket_word.store(kTicketHeld | t, mo_release);
   ticket = t;
   if (queue_ahead != nullptr) *queue_ahead = t - c.now_serving.load(mo_relaxed);  // turns served before ours
   for (std::uint32_t i = 0; i < timing.spin_iterations; ++i) {
@@ -454,15 +460,20 @@ void RingWriter::advance_head(std::uint64_t limit) {
     }
     const RecordType type = word_type(w);
     const std::uint64_t size = record_size(word_length(w));
-    if ((type != RecordType::message && type != RecordType::padding && type != RecordType::abandoned) ||
+    if ((type != RecordType::message && type != RecordType::padding && type != RecordType::abandoned &&
+         type != RecordType::overwritten) ||
         (h & view_.mask) + size > c.capacity) {
       h = limit;  // corrupted by a foreign write: give up on boundaries up to the limit
+      c.head.store(h, mo_release);
       break;
     }
     h += size;
+    // Head first (release), then the stamp (release): a reader that sees the stamp also
+    // sees a head past this record, so its jump always moves forward. The fence after
+    // tail_intent in reserve() orders the stamp before any byte written over the record.
+    c.head.store(h, mo_release);
+    hdr->word.store(make_word(word_length(w), RecordType::overwritten, word_writer(w)), mo_release);
   }
-  // release: pairs with readers' acquire of head when they resync after being lapped.
-  c.head.store(h, mo_release);
 }
 
 WriteStatus RingWriter::reserve(std::uint32_t length, std::optional<Clock::time_point> deadline, bool try_only,
@@ -504,11 +515,11 @@ WriteStatus RingWriter::reserve(std::uint32_t length, std::optional<Clock::time_
   if (pad != 0) {
     RecordHeader* ph = view_.header_at(pos);
     ph->seq.store(seq, mo_relaxed);
-    ph->word.store(make_word(static_cast<std::uint32_t>(pad - kRecordHeaderSize), RecordType::padding, slot_), mo_relaxed);
+    ph->word.store(make_word(static_cast<std::uint32_t>(pad - kRecordHeaderSize), RecordType::padding, slot_), mo_release);
   }
   RecordHeader* rh = view_.header_at(start);
   rh->seq.store(seq, mo_relaxed);
-  rh->word.store(make_word(length, RecordType::claimed, slot_), mo_relaxed);
+  rh->word.store(make_word(length, RecordType::claimed, slot_), mo_release);
   slot_ptr_->claimed_pos.store(start, mo_relaxed);
   c.tail_version.store(version + 1, mo_relaxed);
   std::atomic_thread_fence(mo_release);
@@ -719,6 +730,24 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
   // One call never walks more than a lap's worth of records plus the jumps after being
   // lapped; more means the ring is corrupt (a fuzzed tail far ahead of garbage padding).
   std::uint64_t budget = cap / kRecordAlignment + 64;
+  // Slow path: has a writer announced an overwrite of the record at the cursor? Used only
+  // when the record's own header cannot tell (no expected sequence yet, or garbage).
+  auto lapped_by_intent = [&] {
+    std::atomic_thread_fence(mo_acquire);
+    // acquire: pairs with the holder's release of tail_intent, so head is fresh enough.
+    return c.tail_intent.load(mo_acquire) > cursor_ + cap;
+  };
+  // Jump to the oldest intact record. In a sound ring head > cursor here (the holder moves
+  // head past a record before stamping it, and before announcing any overwrite), so a head
+  // that does not move us forward means the control block is corrupt: say so, never loop.
+  auto resync = [&] {
+    const std::uint64_t h = c.head.load(mo_acquire);
+    if (h <= cursor_) return false;
+    cursor_ = h;
+    cached_tail_ = cursor_;
+    after_resync_ = true;  // the next record's sequence may jump (the loss); check it by intent
+    return true;
+  };
   for (;;) {
     if (budget-- == 0) return Next::corrupt;
     if (cursor_ >= cached_tail_) {
@@ -726,52 +755,57 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
       if (cursor_ >= cached_tail_) return Next::empty;
     }
     RecordHeader* hdr = view_.header_at(cursor_);
-    const std::uint64_t w = hdr->word.load(mo_acquire);  // pairs with commit's release
+    const std::uint64_t w = hdr->word.load(mo_acquire);  // pairs with the release of every header store
     const RecordType type = word_type(w);
     const std::uint32_t len = word_length(w);
-    auto lapped = [&] {
-      std::atomic_thread_fence(mo_acquire);
-      // acquire: pairs with the holder's release of tail_intent, so head is fresh enough.
-      return c.tail_intent.load(mo_acquire) > cursor_ + cap;
-    };
-    // Jump to the oldest intact record. In a sound ring head > cursor here (the holder
-    // stores head >= intent - capacity before the intent we saw), so a head that does not
-    // move us forward means the control block is corrupt: report it, never loop on it.
-    auto resync = [&] {
-      const std::uint64_t h = c.head.load(mo_acquire);
-      if (h <= cursor_) return false;
-      cursor_ = h;
-      cached_tail_ = cursor_;
-      return true;
-    };
-    if (type == RecordType::claimed) {
-      if (lapped()) {
-        if (!resync()) return Next::corrupt;
-        continue;
-      }
-      return Next::blocked_on_claim;
+    if (type == RecordType::overwritten) {  // stamped by a writer about to overwrite it
+      if (!resync()) return Next::corrupt;
+      continue;
     }
     const std::uint64_t size = record_size(len);
-    const bool sane = ((type == RecordType::message && len <= c.max_message) || type == RecordType::padding ||
-                       type == RecordType::abandoned) &&
-                      (cursor_ & view_.mask) + size <= cap;
+    const bool known = type == RecordType::claimed || type == RecordType::message || type == RecordType::padding ||
+                       type == RecordType::abandoned;
+    const bool sane = known && (type != RecordType::message || len <= c.max_message) &&
+                      (type != RecordType::claimed || len <= c.max_message) && (cursor_ & view_.mask) + size <= cap;
     if (!sane) {
-      if (lapped()) {
+      if (lapped_by_intent()) {  // new payload bytes where our header was
         if (!resync()) return Next::corrupt;
         continue;
       }
       return Next::corrupt;
     }
+    // The record's sequence number says whose lap it belongs to: ours has exactly the one
+    // we expect; a later lap's is larger. So the fast path needs no shared control line.
     const std::uint64_t seq = hdr->seq.load(mo_relaxed);
+    // Right after a jump (or before the first record) the sequence may legitimately leap
+    // ahead: there the shared intent decides instead, once.
+    const bool trust_seq = have_expected_ && !after_resync_;
+    if (trust_seq ? seq > expected_seq_ : lapped_by_intent()) {
+      if (!resync()) return Next::corrupt;
+      continue;
+    }
+    if (have_expected_ && seq < expected_seq_) {
+      if (lapped_by_intent()) {
+        if (!resync()) return Next::corrupt;
+        continue;
+      }
+      return Next::corrupt;
+    }
+    if (type == RecordType::claimed) return Next::blocked_on_claim;
     const std::byte* payload = reinterpret_cast<const std::byte*>(hdr) + kRecordHeaderSize;
     if (type == RecordType::message && copy) {
       out->resize(len);
       copy_out(out->data(), payload, len);
     }
-    if (lapped()) {  // overwritten while we copied: discard and jump to the oldest record
+    // Seqlock re-check: a writer stamps the header (release, then a release fence) before
+    // it writes anything over the record; if the word is unchanged after our copy, nothing
+    // was overwritten while we copied.
+    std::atomic_thread_fence(mo_acquire);
+    if (hdr->word.load(mo_relaxed) != w || (!trust_seq && lapped_by_intent())) {
       if (!resync()) return Next::corrupt;
       continue;
     }
+    after_resync_ = false;
     if (have_expected_ && seq > expected_seq_) lost_ += seq - expected_seq_;
     if (type != RecordType::message) {
       expected_seq_ = type == RecordType::padding ? seq : seq + 1;
@@ -786,6 +820,7 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
       view->seq = seq;
       peek_next_ = cursor_ + size;
       peek_seq_ = seq;
+      peek_word_ = w;
       return Next::message;
     }
     expected_seq_ = seq + 1;
@@ -801,8 +836,12 @@ bool RingReader::data_available_seq_cst() const noexcept {
   RingControl& c = *view_.control;
   const std::uint64_t t = c.tail.load(mo_acquire);
   if (cursor_ >= t) return false;
-  const std::uint64_t w = view_.header_at(cursor_)->word.load(mo_acquire);
-  return word_type(w) != RecordType::claimed || c.tail_intent.load(mo_acquire) > cursor_ + c.capacity;
+  const RecordHeader* hdr = view_.header_at(cursor_);
+  const std::uint64_t w = hdr->word.load(mo_acquire);
+  // Anything but our own uncommitted record is worth waking up for (a later lap's claimed
+  // record has a larger sequence number: we have been lapped and must jump).
+  return word_type(w) != RecordType::claimed || (have_expected_ && hdr->seq.load(mo_relaxed) != expected_seq_) ||
+         c.tail_intent.load(mo_acquire) > cursor_ + c.capacity;
 }
 
 ReadStatus RingReader::wait_loop(std::optional<nanoseconds> timeout, bool copy, std::vector<std::byte>* out,
@@ -886,7 +925,8 @@ bool RingReader::release() noexcept {
   if (peek_next_ == kNoPosition) return false;
   RingControl& c = *view_.control;
   std::atomic_thread_fence(mo_acquire);
-  const bool intact = c.tail_intent.load(mo_acquire) <= cursor_ + c.capacity;
+  // Same re-check as after a copy: the header is stamped before anything overwrites it.
+  const bool intact = view_.header_at(cursor_)->word.load(mo_relaxed) == peek_word_;
   if (intact) {
     cursor_ = peek_next_;
     expected_seq_ = peek_seq_ + 1;

@@ -200,6 +200,8 @@ class RingReader {
   // Pending zero-copy view: the position after it and its header word.
   std::uint64_t peek_next_ = kNoPosition;
   std::uint64_t peek_seq_ = 0;
+  std::uint64_t peek_word_ = 0;
+  bool after_resync_ = false;
   bool pending_evicted_ = false;
 };
 

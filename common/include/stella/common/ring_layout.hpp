@@ -38,6 +38,7 @@ enum class RecordType : std::uint8_t {
   message = 2,    // committed message
   padding = 3,    // wrap padding: fills the space up to the end of the data
   abandoned = 4,  // aborted by its writer, or repaired after its writer died; skipped
+  overwritten = 5,  // stamped by the turn holder just before it overwrites the record
 };
 
 /// RecordHeader::word = length (bits 0..31) | type (32..39) | writer slot (40..55).
