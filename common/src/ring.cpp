@@ -49,6 +49,7 @@ inline bool ticket_passed(std::uint32_t serving, std::uint32_t ticket) noexcept 
 // race is not reported; records are 16-byte aligned and padded, so whole words stay
 // inside the record.
 void copy_out(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
+  if (n == 0) return;  // dst may be null (an empty vector's data())
 #ifdef STELLA_TSAN
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -216,6 +217,7 @@ void wake_all(RingControl& c) noexcept {
 }  // namespace
 
 void copy_into_record(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
+  if (n == 0) return;  // src may be null (an empty span's data())
 #ifdef STELLA_TSAN
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -609,11 +611,16 @@ void RingReader::register_slot() {
       // In Block mode, place the cursor under the turn: no reservation is in progress, and
       // the next holder sees the new readers_generation and our cursor.
       if (block) take_turn(view_, s.ticket, nullptr, options_.timing, std::nullopt, false, ticket);
-      place_cursor(options_.start);
+      const bool placed = place_cursor(options_.start);
       std::uint64_t claiming = make_owner(gen, SlotState::claiming);
-      const bool ok = s.owner.compare_exchange_strong(claiming, owner_word_, mo_acq_rel);
+      const bool ok = s.owner.compare_exchange_strong(
+          claiming, placed ? owner_word_ : make_owner(gen, SlotState::free), mo_acq_rel);
       c.readers_generation.fetch_add(1, mo_release);
       if (block) release_turn_word(view_, s.ticket, ticket);
+      if (!placed) {
+        slot_ptr_ = nullptr;
+        throw Error(Errc::corrupt, view_.name, "corrupt ring: head, tail and tail_intent are inconsistent");
+      }
       if (!ok) {  // reaped while claiming (a reaper saw the previous owner's dead pid)
         slot_ptr_ = nullptr;
         continue;
@@ -626,7 +633,7 @@ void RingReader::register_slot() {
               "all " + std::to_string(c.max_readers) + " reader slots are taken (raise max_readers)");
 }
 
-void RingReader::place_cursor(StartPosition start) {
+bool RingReader::place_cursor(StartPosition start) {
   RingControl& c = *view_.control;
   for (int tries = 0;; ++tries) {
     // Consistent (tail, tail_seq) through the holder's seqlock.
@@ -642,6 +649,9 @@ void RingReader::place_cursor(StartPosition start) {
     }
     std::uint64_t pos = t;
     if (start == StartPosition::oldest) pos = std::min(c.head.load(mo_acquire), t);
+    // Positions are record boundaries, multiples of the record alignment; anything else is
+    // a corrupt control block (and would be a misaligned header access).
+    if (pos % kRecordAlignment != 0 || t % kRecordAlignment != 0) return false;
     if (pos == t) {
       cursor_ = t;
       expected_seq_ = ts;
@@ -652,7 +662,13 @@ void RingReader::place_cursor(StartPosition start) {
     const RecordHeader* hdr = view_.header_at(pos);
     const std::uint64_t seq = hdr->seq.load(mo_relaxed);
     std::atomic_thread_fence(mo_acquire);
-    if (c.tail_intent.load(mo_acquire) > pos + c.capacity) continue;  // lapped already: again
+    const std::uint64_t intent = c.tail_intent.load(mo_acquire);
+    if (intent > pos + c.capacity) {
+      // Overwritten since we read head: a writer moved head past it before announcing this
+      // intent, so a fresh head must now be within a lap of it, or the ring is corrupt.
+      if (c.head.load(mo_acquire) + c.capacity < intent) return false;
+      continue;
+    }
     cursor_ = pos;
     expected_seq_ = seq;
     have_expected_ = true;
@@ -661,6 +677,7 @@ void RingReader::place_cursor(StartPosition start) {
   cached_tail_ = cursor_;
   published_ = cursor_;
   slot_ptr_->cursor.store(cursor_, mo_release);
+  return true;
 }
 
 bool RingReader::check_still_owner() {
@@ -678,7 +695,8 @@ bool RingReader::check_still_owner() {
     const bool block = view_.control->behavior == static_cast<std::uint32_t>(WriteBehavior::block);
     std::uint32_t ticket = 0;
     if (block) take_turn(view_, s.ticket, nullptr, options_.timing, std::nullopt, false, ticket);
-    place_cursor(StartPosition::oldest);
+    const bool placed = place_cursor(StartPosition::oldest);
+    if (!placed) pending_corrupt_ = true;  // reported by the next read
     std::uint64_t claiming = make_owner(owner_generation(o), SlotState::claiming);
     s.owner.compare_exchange_strong(claiming, owner_word_, mo_acq_rel);
     view_.control->readers_generation.fetch_add(1, mo_release);
@@ -742,12 +760,13 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
   // that does not move us forward means the control block is corrupt: say so, never loop.
   auto resync = [&] {
     const std::uint64_t h = c.head.load(mo_acquire);
-    if (h <= cursor_) return false;
+    if (h <= cursor_ || h % kRecordAlignment != 0) return false;
     cursor_ = h;
     cached_tail_ = cursor_;
     after_resync_ = true;  // the next record's sequence may jump (the loss); check it by intent
     return true;
   };
+  if (pending_corrupt_) return Next::corrupt;
   for (;;) {
     if (budget-- == 0) return Next::corrupt;
     if (cursor_ >= cached_tail_) {
@@ -799,9 +818,12 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
     }
     // Seqlock re-check: a writer stamps the header (release, then a release fence) before
     // it writes anything over the record; if the word is unchanged after our copy, nothing
-    // was overwritten while we copied.
+    // was overwritten while we copied. The word alone could come back (ABA: a record of the
+    // same length from the same writer a lap later), so the sequence number, stored before
+    // every new header word, is compared too: a later record always has another one.
     std::atomic_thread_fence(mo_acquire);
-    if (hdr->word.load(mo_relaxed) != w || (!trust_seq && lapped_by_intent())) {
+    const std::uint64_t w_after = hdr->word.load(mo_acquire);
+    if (w_after != w || hdr->seq.load(mo_relaxed) != seq || (!trust_seq && lapped_by_intent())) {
       if (!resync()) return Next::corrupt;
       continue;
     }
@@ -925,8 +947,10 @@ bool RingReader::release() noexcept {
   if (peek_next_ == kNoPosition) return false;
   RingControl& c = *view_.control;
   std::atomic_thread_fence(mo_acquire);
-  // Same re-check as after a copy: the header is stamped before anything overwrites it.
-  const bool intact = view_.header_at(cursor_)->word.load(mo_relaxed) == peek_word_;
+  // Same re-check as after a copy: the header is stamped before anything overwrites it, and
+  // a later record at the same place has another sequence number.
+  const RecordHeader* hdr = view_.header_at(cursor_);
+  const bool intact = hdr->word.load(mo_acquire) == peek_word_ && hdr->seq.load(mo_relaxed) == peek_seq_;
   if (intact) {
     cursor_ = peek_next_;
     expected_seq_ = peek_seq_ + 1;
@@ -934,6 +958,7 @@ bool RingReader::release() noexcept {
   } else {
     cursor_ = std::max(cursor_, c.head.load(mo_acquire));
     cached_tail_ = cursor_;
+    after_resync_ = true;  // the next record's sequence may leap: the loss
   }
   peek_next_ = kNoPosition;
   maybe_publish();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <type_traits>
 #include <cstdio>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -216,6 +218,15 @@ template <class T>
 T field(const json& j, const char* key) {
   const auto it = j.find(key);
   if (it == j.end()) throw ProtocolError(std::string("response lacks \"") + key + "\"");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // Only integers that fit: a float (1e99) or an out-of-range value converted to T would
+    // be undefined behaviour or silently wrong.
+    const bool fits = std::is_unsigned_v<T>
+                          ? it->is_number_unsigned() && it->template get<std::uint64_t>() <= std::numeric_limits<T>::max()
+                          : it->is_number_integer() && it->template get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                                it->template get<std::int64_t>() <= std::numeric_limits<T>::max();
+    if (!fits) throw ProtocolError(std::string("response field \"") + key + "\" is not an integer in range");
+  }
   try {
     return it->get<T>();
   } catch (const json::exception&) {

@@ -2,7 +2,10 @@
 // killer sends SIGKILL to a random writer or reader every 10-50 ms and respawns it.
 //
 //   ring_chaos --proc PATH/ring_proc [--duration S] [--mode block|overwrite]
-//              [--recovery-ms N] [--stall-slack-ms N] [--seed N]
+//              [--recovery-ms N] [--stall-slack-ms N] [--seed N] [--open NAME]
+//
+// --open NAME uses an existing ring (e.g. one stellad created, for scripts/soak.sh)
+// instead of creating its own; --mode must then match the ring's.
 //
 // Asserts (exit status 1 and a FAIL line otherwise):
 //  - no reader ever gets a torn or corrupt message (readers exit 10 at once if one does);
@@ -63,12 +66,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: ring_chaos --proc PATH [--duration S] [--mode block|overwrite]\n");
     return 2;
   }
-  const std::string name = test::unique_name(block ? "chaos-block" : "chaos-over");
-  test::SegmentCleanup cleanup(name);
+  const std::string existing = arg(argc, argv, "--open", "");
+  const std::string name = existing.empty() ? test::unique_name(block ? "chaos-block" : "chaos-over") : existing;
+  std::vector<std::string> owned;
+  if (existing.empty()) owned.push_back(name);
+  test::SegmentCleanup cleanup(owned);
   RingOptions ro;
   ro.recovery_timeout = std::chrono::milliseconds(std::atol(recovery_ms.c_str()));
-  MultiWriterCircularBuffer ring(name, SharedMemoryMode::Create, 1 << 16,
+  MultiWriterCircularBuffer ring(name, existing.empty() ? SharedMemoryMode::Create : SharedMemoryMode::Open, 1 << 16,
                                  block ? WriteBehavior::Block : WriteBehavior::Overwrite, ro);
+  if ((ring.behavior() == WriteBehavior::Block) != block) {
+    std::fprintf(stderr, "ring_chaos: --mode does not match the ring's write behaviour\n");
+    return 2;
+  }
+  const std::uint64_t seq_at_start = ring.core().view().control->tail_seq.load();
   const ring::RingControl& control = *ring.core().view().control;
   std::mt19937 rng(seed);
   std::printf("chaos: %s mode, %.0f s, seed %u, recovery %s ms\n", block ? "block" : "overwrite", duration, seed,
@@ -210,9 +221,11 @@ int main(int argc, char** argv) {
     std::printf("FAIL: a stall of %ld ms exceeded the recovery timeout plus slack (%ld ms)\n", max_stall_ms.load(), limit);
     failed = true;
   }
-  std::printf("RESULT mode=%s writer_kills=%llu reader_kills=%llu max_stall_ms=%ld stall_limit_ms=%ld "
+  std::printf("RESULT mode=%s sent=%llu writer_kills=%llu reader_kills=%llu max_stall_ms=%ld stall_limit_ms=%ld "
               "records_repaired=%llu turns_recovered=%llu readers_reaped=%llu writers_reaped=%llu ok=%d\n",
-              block ? "block" : "overwrite", static_cast<unsigned long long>(writer_kills),
+              block ? "block" : "overwrite",
+              static_cast<unsigned long long>(control.tail_seq.load() - seq_at_start - marker_seq),
+              static_cast<unsigned long long>(writer_kills),
               static_cast<unsigned long long>(reader_kills), max_stall_ms.load(), limit,
               static_cast<unsigned long long>(control.records_repaired.load()),
               static_cast<unsigned long long>(control.turns_recovered.load()),

@@ -268,3 +268,22 @@ TEST_CASE("typed write/read through a serializer") {
   CHECK(p.x == 3);
   CHECK(p.y == 4);
 }
+
+TEST_CASE("Overwrite: a record overwritten a whole lap later by an identical-looking one is still detected (no ABA)") {
+  // Same length, same writer: the new record's header word equals the old one's. Only the
+  // sequence number tells them apart; a view of the old record must not survive.
+  const auto name = test::unique_name("aba");
+  test::SegmentCleanup cleanup(name);
+  MultiWriterCircularBuffer w(name, SharedMemoryMode::Create, 4096, WriteBehavior::Overwrite, fast());
+  LockFreeBufferReader r(name, fast_reader());
+  const auto first = pattern(240, 1);  // 240 + 16 = 256-byte records: 16 per lap, aligned every lap
+  REQUIRE(w.write_bytes(first) == WriteResult::Ok);
+  auto view = r.try_peek();
+  REQUIRE(view);
+  CHECK(std::vector<std::byte>(view->data().begin(), view->data().end()) == first);
+  for (int i = 0; i < 16; ++i) REQUIRE(w.write_bytes(pattern(240, 100 + static_cast<std::uint32_t>(i))) == WriteResult::Ok);
+  CHECK_FALSE(r.release());  // overwritten while we looked, by a record with the same header word
+  std::vector<std::byte> out;
+  REQUIRE(r.try_read_bytes(out));
+  CHECK(r.messages_lost() > 0);
+}

@@ -180,7 +180,7 @@ class RingReader {
   ReadStatus wait_loop(std::optional<nanoseconds> timeout, bool copy, std::vector<std::byte>* out, RecordView* view);
   bool data_available_seq_cst() const noexcept;
   void register_slot();
-  void place_cursor(StartPosition start);
+  bool place_cursor(StartPosition start);  // false: the control block is corrupt
   bool check_still_owner();
   void maybe_publish() noexcept;
 
@@ -202,7 +202,7 @@ class RingReader {
   std::uint64_t peek_seq_ = 0;
   std::uint64_t peek_word_ = 0;
   bool after_resync_ = false;
-  bool pending_evicted_ = false;
+  bool pending_corrupt_ = false;
 };
 
 /// What one recovery pass did.

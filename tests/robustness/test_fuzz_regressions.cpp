@@ -1,10 +1,7 @@
-// Reproducers of bugs the fuzzers found in common/ that are not fixed yet. Each runs its
+// Regression tests for bugs the fuzzers found in common/ (now fixed). Each runs its
 // scenario in a child process (a hang is killed after 5 s) and asserts the behaviour the
-// design promises; they are skipped by default so that the unit stage stays meaningful,
-// and the same inputs in tests/fuzz/corpus/fuzz_ring_reader/bug-* make scripts/fuzz.sh
-// (the CI fuzz stage) fail until the bugs are fixed. Run them with
-//   robustness_test --no-skip -tc='known bug*'
-// and remove the skip decorator from a case once its bug is fixed.
+// design promises; the same inputs stay in tests/fuzz/corpus/fuzz_ring_reader/bug-*, which
+// scripts/fuzz.sh replays first.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -13,6 +10,7 @@
 #include <vector>
 
 #include "robustness_util.hpp"
+#include "stella/common/error.hpp"
 #include "stella/common/ring.hpp"
 
 namespace ring = stella::ring;
@@ -46,8 +44,8 @@ constexpr int kOtherStatus = 1;
 
 }  // namespace
 
-TEST_CASE("known bug A: a reader opening at the oldest record of a ring whose tail_intent is more than a lap "
-          "past head must not hang" * doctest::skip(true)) {
+TEST_CASE("regression A: a reader opening at the oldest record of a ring whose tail_intent is more than a lap "
+          "past head must not hang") {
   // corpus/fuzz_ring_reader/bug-place-cursor-hang. RingReader::place_cursor retries
   // `if (tail_intent > pos + capacity) continue;` forever: nothing changes between tries.
   const int code = run_in_child(
@@ -57,17 +55,22 @@ TEST_CASE("known bug A: a reader opening at the oldest record of a ring whose ta
         v.control->tail.store(64);
         v.control->head.store(0);
         v.control->tail_intent.store(3 * 4096);
-        ring::RingReader r(v, quick(ring::StartPosition::oldest));
-        std::vector<std::byte> out;
-        const auto st = r.try_read(out);
-        return st == ring::ReadStatus::corrupt || st == ring::ReadStatus::empty ? kCorrupt : kOtherStatus;
+        // Either the reader's constructor refuses the ring (Error corrupt), or reads say so.
+        try {
+          ring::RingReader r(v, quick(ring::StartPosition::oldest));
+          std::vector<std::byte> out;
+          const auto st = r.try_read(out);
+          return st == ring::ReadStatus::corrupt || st == ring::ReadStatus::empty ? kCorrupt : kOtherStatus;
+        } catch (const stella::Error& e) {
+          return e.code() == stella::Errc::corrupt ? kCorrupt : kOtherStatus;
+        }
       },
       5);
   CHECK_MESSAGE(code == kCorrupt, "child exit ", code, " (-1: hung and was killed)");
 }
 
-TEST_CASE("known bug B: a head that is not on a record boundary (16 bytes) must be reported corrupt, not "
-          "dereferenced as a misaligned RecordHeader" * doctest::skip(true)) {
+TEST_CASE("regression B: a head that is not on a record boundary (16 bytes) must be reported corrupt, not "
+          "dereferenced as a misaligned RecordHeader") {
   // corpus/fuzz_ring_reader/bug-misaligned-head. UBSan: "member access within misaligned
   // address ... for type 'const stella::ring::RecordHeader'" in place_cursor; a misaligned
   // 8-byte atomic is undefined behaviour (a split lock on x86, SIGBUS on strict-alignment
@@ -79,16 +82,20 @@ TEST_CASE("known bug B: a head that is not on a record boundary (16 bytes) must 
         v.control->tail.store(4096);
         v.control->tail_intent.store(4096);
         v.control->head.store(4);
-        ring::RingReader r(v, quick(ring::StartPosition::oldest));
-        std::vector<std::byte> out;
-        return r.try_read(out) == ring::ReadStatus::corrupt ? kCorrupt : kOtherStatus;
+        // Either the reader's constructor refuses the ring (Error corrupt), or reads say so.
+        try {
+          ring::RingReader r(v, quick(ring::StartPosition::oldest));
+          std::vector<std::byte> out;
+          return r.try_read(out) == ring::ReadStatus::corrupt ? kCorrupt : kOtherStatus;
+        } catch (const stella::Error& e) {
+          return e.code() == stella::Errc::corrupt ? kCorrupt : kOtherStatus;
+        }
       },
       5);
   CHECK_MESSAGE(code == kCorrupt, "child exit ", code, " (128+n: killed by signal n, e.g. a UBSan abort)");
 }
 
-TEST_CASE("known bug C: reading a zero-length message into an empty vector is not undefined behaviour" *
-          doctest::skip(true)) {
+TEST_CASE("regression C: reading a zero-length message into an empty vector is not undefined behaviour") {
   // corpus/fuzz_ring_reader/bug-empty-message-memcpy-null. ring.cpp copy_out calls
   // memcpy(out->data(), payload, 0) with out->data() == nullptr: UBSan "null pointer passed
   // as argument 1, which is declared to never be null". Reachable without any corruption:
