@@ -399,3 +399,20 @@ TEST_CASE("stellad sd_notify: READY=1 once every segment exists, WATCHDOG=1, STA
   CHECK(d.proc().wait(20s) == 0);
   ::close(fd);
 }
+
+TEST_CASE("stellad startup: a socket directory it cannot create or write fails at once, naming the path") {
+  // A regular file where the socket's directory should be: no directory can be made there
+  // and nothing can be bound in it, whoever runs stellad (root included).
+  test::TempDir dir("unwritable");
+  test::write_file(dir.file("not-a-directory"), "x");
+  const std::string ring = test::unique_name("sockdir");
+  test::SegmentCleanup cleanup(ring);
+  const std::string socket = dir.file("not-a-directory") + "/stellad.sock";
+  test::write_file(dir.file("stella.toml"), "version = 1\n[daemon]\nsocket = \"" + socket + "\"\nlock_file = \"" +
+                                                dir.file("stellad.lock") + "\"\n" +
+                                                test::ring_segment(ring, "4KiB", "overwrite"));
+  const auto r = test::run_command(STELLAD, {"run", "--config", dir.file("stella.toml")}, 30s);
+  INFO(r.err);
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find(socket) != std::string::npos);  // the message names the path it could not serve
+}
