@@ -91,7 +91,14 @@ int run_writer(int argc, char** argv) {
   std::vector<std::byte> buf;
   std::uint64_t timeouts = 0;
   std::uint32_t max_queue = 0;
+  // --until-total N: write until the ring holds N records in all (fairness: a fixed number
+  // of turns shared by every writer), instead of COUNT of our own.
+  const long until_total = arg_long(argc, argv, "--until-total", -1);
+  const auto& ring_control = *w.core().view().control;
+  std::uint64_t written = 0;
   for (std::uint64_t seq = 0; seq < count; ++seq) {
+    if (until_total >= 0 && ring_control.tail_seq.load(std::memory_order_relaxed) >= static_cast<std::uint64_t>(until_total)) break;
+    ++written;
     const std::size_t size = test::message_size(id, seq, min_size, max_size);
     if (use_claim || midcopy) {
       auto c = w.claim(size);
@@ -117,7 +124,7 @@ int run_writer(int argc, char** argv) {
   }
   max_queue = w.core().max_queue_ahead();
   std::printf("RESULT writer=%u written=%llu timeouts=%llu max_queue_ahead=%u\n", id,
-              static_cast<unsigned long long>(count), static_cast<unsigned long long>(timeouts), max_queue);
+              static_cast<unsigned long long>(written), static_cast<unsigned long long>(timeouts), max_queue);
   return 0;
 }
 

@@ -215,28 +215,50 @@ TEST_CASE("Block with a stalled reader: the writer's timeout fires and says so; 
   std::remove(out.c_str());
 }
 
-TEST_CASE("Fairness: 4 writer processes contending for 400k turns are served in arrival order; none starves") {
-  Run cfg;
-  cfg.name = test::unique_name("fair");
-  test::SegmentCleanup cleanup(cfg.name);
-  cfg.writers = 4;
-  cfg.readers = 1;
-  cfg.per_writer = 100'000;
-  cfg.capacity = 1 << 14;
-  cfg.min_size = cfg.max_size = 64;
-  cfg.simultaneous_start = true;
-  std::vector<Outcome> writers;
-  const auto readers = run(cfg, &writers);
-  check_block(readers, 400'000);
-  // Ordering, not timing: with FIFO tickets, when a writer takes its ticket at most the
-  // other 3 writers (plus 1 reader registering) are ahead of it, however the OS schedules.
-  for (const auto& w : writers) {
-    INFO(w.output);
-    MESSAGE("writer share report: " << w.output);
-    CHECK(field(w, "max_queue_ahead") <= 4);
+TEST_CASE("Fairness: 4 writer processes contend for 400k turns; each one's share is reported; none starves") {
+  // A fixed number of turns shared by whoever gets them: each writer writes until the ring
+  // holds 400k records. The check is on ordering, not timing: with FIFO tickets nobody ever
+  // waits behind more than the 3 other writers, whatever the scheduler does.
+  const auto name = test::unique_name("fair");
+  test::SegmentCleanup cleanup(name);
+  constexpr std::uint64_t kTurns = 400'000;
+  MultiWriterCircularBuffer ring(name, SharedMemoryMode::Create, 1 << 14, WriteBehavior::Overwrite);
+  test::ReadyPipe ready;
+  test::GoPipe go;
+  std::vector<test::Child> writers;
+  std::vector<std::string> outs;
+  for (int i = 0; i < 4; ++i) {
+    outs.push_back(test::temp_path("fair"));
+    writers.emplace_back(RING_PROC,
+                         std::vector<std::string>{"writer", name, std::to_string(i), "1000000000", "64", "64",
+                                                  "--until-total", std::to_string(kTurns), "--go-fd",
+                                                  std::to_string(go.read_fd()), "--ready-fd",
+                                                  std::to_string(ready.write_fd())},
+                         outs.back());
   }
-  // Shares while all contend: the reader reports how many each writer got in total (all
-  // of them), and the interleaving shows nobody waited behind more than 3 others.
+  for (int i = 0; i < 4; ++i) REQUIRE(ready.read_line() == std::optional<std::string>("ready"));
+  go.release();  // all four start at once
+  std::uint64_t total = 0;
+  std::vector<std::uint64_t> shares;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(writers[static_cast<std::size_t>(i)].wait(std::chrono::minutes(5)) == std::optional<int>(0));
+    const std::string out = test::read_file(outs[static_cast<std::size_t>(i)]);
+    std::remove(outs[static_cast<std::size_t>(i)].c_str());
+    Outcome o{0, out};
+    shares.push_back(field(o, "written"));
+    total += shares.back();
+    INFO(out);
+    CHECK(field(o, "max_queue_ahead") <= 3);
+  }
+  std::string report;
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    const auto permille = shares[i] * 1000 / total;
+    report += "writer " + std::to_string(i) + ": " + std::to_string(permille / 10) + "." + std::to_string(permille % 10) + "%  ";
+  }
+  MESSAGE("shares of " << total << " turns: " << report);
+  CHECK(total >= kTurns);
+  CHECK(total <= kTurns + 4);  // at most one turn each past the line
+  for (auto s : shares) CHECK(s > 0);  // nobody starved
 }
 
 TEST_CASE("A reader blocked in read(timeout) uses no CPU while idle") {
