@@ -30,7 +30,7 @@ using namespace std::string_view_literals;
 // The keys of each table. Adding a key means adding it here, in its read_* function,
 // in docs/configuration.md and in the tests.
 using Keys = std::span<const std::string_view>;
-constexpr std::array<std::string_view, 3> kTopKeys = {"version", "daemon", "segment"};
+constexpr std::array<std::string_view, 4> kTopKeys = {"version", "daemon", "segment", "bridge"};
 constexpr std::array<std::string_view, 13> kDaemonKeys = {
     "socket",         "socket_mode", "allow_world_writable", "reap_interval", "log_level", "recovery_timeout",
     "stall_eviction", "lag_warning", "remove_on_exit",       "lock_file",     "pid_file",  "health_window",
@@ -38,6 +38,10 @@ constexpr std::array<std::string_view, 13> kDaemonKeys = {
 constexpr std::array<std::string_view, 14> kSegmentKeys = {
     "name",  "kind",  "capacity",     "mode",         "max_readers", "max_writers", "permissions", "allow_world_writable",
     "owner", "group", "reader_group", "writer_group", "remove",      "lag_warning"};
+constexpr std::array<std::string_view, 16> kBridgeKeys = {
+    "name",         "segment",   "direction",     "subject",       "url",   "jetstream",      "stream",
+    "replicas",     "durable",   "start",         "ack_timeout",   "max_in_flight", "batch", "write_timeout",
+    "reconnect_wait", "max_reconnect_wait"};
 
 bool contains(Keys keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
@@ -132,7 +136,8 @@ class Checker {
 
   // A typo of a key that belongs to another table: "did you mean "socket" in [daemon]?".
   static std::string misplaced_guess(std::string_view k, Keys known) {
-    const std::pair<Keys, std::string_view> tables[] = {{kDaemonKeys, "[daemon]"}, {kSegmentKeys, "a [[segment]]"}};
+    const std::pair<Keys, std::string_view> tables[] = {
+        {kDaemonKeys, "[daemon]"}, {kSegmentKeys, "a [[segment]]"}, {kBridgeKeys, "a [[bridge]]"}};
     for (const auto& [keys, name] : tables) {
       if (keys.data() == known.data()) continue;
       if (contains(keys, k)) continue;  // exact matches get "it belongs in ..." below
@@ -564,6 +569,324 @@ std::optional<SegmentConfig> read_segment(Checker& c, const toml::table& t, std:
   return s;
 }
 
+
+// ---- [[bridge]] ----
+
+// Why `subject` is not a NATS subject ("" when it is one). Tokens are separated by '.',
+// none empty; `*` matches one token and `>` the rest, and only a subscription (an
+// in-bridge) may use them.
+std::string subject_problem(std::string_view subject, bool wildcards_allowed) {
+  if (subject.empty()) return "a subject must not be empty";
+  for (char ch : subject) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u == 0x7F) return "a subject must not contain spaces or control characters";
+  }
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = subject.find('.', start);
+    const std::string_view token = subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (token.empty()) return "a subject's tokens are separated by single dots, none empty";
+    const bool last = dot == std::string_view::npos;
+    const bool wild = token.find_first_of("*>") != std::string_view::npos;
+    if (wild) {
+      if (!wildcards_allowed) {
+        return "an out-bridge publishes to one literal subject: the wildcards * and > are for subscriptions (in-bridges)";
+      }
+      if (token != "*" && token != ">") return "a wildcard (* or >) must be a whole token";
+      if (token == ">" && !last) return "the wildcard > must be the last token";
+    }
+    if (last) break;
+    start = dot + 1;
+  }
+  return {};
+}
+
+// Why `name` is not a JetStream stream or consumer name ("" when it is one).
+std::string jetstream_name_problem(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 255) return "at most 255 characters";
+  for (char ch : name) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u >= 0x7F || ch == '.' || ch == '*' || ch == '>' || ch == '/' || ch == '\\') {
+      return "JetStream names may not contain spaces, '.', '*', '>', '/', '\\' or non-printable characters";
+    }
+  }
+  return {};
+}
+
+std::string url_problem(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("nats://")) rest = url.substr(7);
+  else if (url.starts_with("tls://")) rest = url.substr(6);
+  else return "a server URL starts with nats:// or tls:// (e.g. \"nats://127.0.0.1:4222\")";
+  if (rest.empty() || rest.front() == ':' || rest.front() == '/') return "the URL names no host";
+  for (char ch : rest) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u == 0x7F || ch == ',') return "a URL must not contain spaces, commas or control characters";
+  }
+  return {};
+}
+
+// Keys that apply to one direction, or to JetStream only.
+constexpr std::array<std::string_view, 3> kOutOnlyKeys = {"start", "max_in_flight", "ack_timeout"};
+constexpr std::array<std::string_view, 3> kInOnlyKeys = {"write_timeout", "batch", "durable"};
+constexpr std::array<std::string_view, 5> kJetStreamOnlyKeys = {"stream", "replicas", "ack_timeout", "batch", "durable"};
+
+std::optional<BridgeConfig> read_bridge(Checker& c, const toml::table& t, std::size_t index) {
+  const std::string prefix = "bridge[" + std::to_string(index) + "]";
+  const Location table_location = location_of(t.source());
+  c.unknown_keys(t, prefix, kBridgeKeys, "[[bridge]]");
+  BridgeConfig b;
+  b.location = table_location;
+  bool ok = true;
+  auto missing = [&](std::string_view key, std::string_view hint) {
+    c.add(table_location, Checker::path(prefix, key),
+          "missing required key " + in_quotes(key) + " in this [[bridge]] (" + std::string(hint) + ")");
+    ok = false;
+  };
+  auto at = [&](std::string_view key) { return location_of(t.get(key)->source()); };
+
+  if (t.contains("segment")) {
+    if (auto v = c.string(t, prefix, "segment")) {
+      if (std::string why = segment_name_problem(*v); !why.empty()) {
+        c.add(at("segment"), prefix + ".segment", "invalid segment name " + in_quotes(*v) + ": " + why);
+        ok = false;
+      } else {
+        b.segment = *v;
+      }
+    } else {
+      ok = false;
+    }
+  } else {
+    missing("segment", "the ring to bridge, e.g. segment = \"telemetry\"");
+  }
+
+  std::optional<BridgeDirection> direction;
+  if (t.contains("direction")) {
+    if (auto v = c.choice(t, prefix, "direction", {"out", "in"})) direction = static_cast<BridgeDirection>(*v);
+    else ok = false;
+  } else {
+    missing("direction", "\"out\" forwards the ring to NATS, \"in\" writes NATS messages into the ring");
+  }
+  if (direction) b.direction = *direction;
+
+  if (t.contains("subject")) {
+    if (auto v = c.string(t, prefix, "subject")) {
+      if (std::string why = subject_problem(*v, direction == BridgeDirection::in); !why.empty()) {
+        c.add(at("subject"), prefix + ".subject", "bad subject " + in_quotes(*v) + ": " + why);
+        ok = false;
+      } else {
+        b.subject = *v;
+      }
+    } else {
+      ok = false;
+    }
+  } else {
+    missing("subject", "the NATS subject, e.g. subject = \"stella.telemetry\"");
+  }
+
+  if (const toml::node* node = t.get("name")) {
+    if (auto v = c.string(t, prefix, "name")) {
+      if (std::string why = segment_name_problem(*v); !why.empty()) {
+        c.add(location_of(node->source()), prefix + ".name", "invalid bridge name " + in_quotes(*v) + ": " + why);
+        ok = false;
+      } else {
+        b.name = *v;
+      }
+    } else {
+      ok = false;
+    }
+  } else if (!b.segment.empty() && direction) {
+    b.name = b.segment + "-" + std::string(to_string(*direction));
+  }
+
+  if (const toml::node* node = t.get("url")) {
+    const std::string key = prefix + ".url";
+    std::vector<std::string> urls;
+    auto take = [&](const toml::node& n) {
+      if (const auto* str = n.as_string()) {
+        if (std::string why = url_problem(str->get()); !why.empty()) {
+          c.add(location_of(n.source()), key, "bad server URL " + in_quotes(str->get()) + ": " + why);
+          ok = false;
+        } else {
+          urls.push_back(str->get());
+        }
+      } else {
+        c.wrong_type(n, key, "a server URL string such as \"nats://127.0.0.1:4222\"");
+        ok = false;
+      }
+    };
+    if (const auto* array = node->as_array()) {
+      if (array->empty()) {
+        c.add(location_of(node->source()), key, "the list of servers must not be empty");
+        ok = false;
+      }
+      for (const toml::node& n : *array) take(n);
+    } else if (node->is_string()) {
+      take(*node);
+    } else {
+      c.wrong_type(*node, key, "a server URL string, or an array of them");
+      ok = false;
+    }
+    if (!urls.empty()) b.urls = std::move(urls);
+  }
+
+  if (auto v = c.boolean(t, prefix, "jetstream")) b.jetstream = *v;
+  else if (t.contains("jetstream")) ok = false;
+
+  // Keys that do not apply to this bridge are errors, not silently ignored settings.
+  if (direction) {
+    const bool out = *direction == BridgeDirection::out;
+    for (std::string_view key : out ? Keys(kInOnlyKeys) : Keys(kOutOnlyKeys)) {
+      if (t.contains(key)) {
+        c.add(at(key), Checker::path(prefix, key),
+              in_quotes(key) + " applies to " + (out ? "in" : "out") + "-bridges only; this one has direction = \"" +
+                  std::string(to_string(*direction)) + "\"");
+        ok = false;
+      }
+    }
+  }
+  if (!b.jetstream) {
+    for (std::string_view key : kJetStreamOnlyKeys) {
+      if (t.contains(key) && !(direction && ((*direction == BridgeDirection::out && contains(kInOnlyKeys, key)) ||
+                                             (*direction == BridgeDirection::in && contains(kOutOnlyKeys, key))))) {
+        c.add(at(key), Checker::path(prefix, key), in_quotes(key) + " applies with jetstream = true only");
+        ok = false;
+      }
+    }
+  }
+
+  if (b.jetstream) {
+    if (t.contains("stream")) {
+      if (auto v = c.string(t, prefix, "stream")) {
+        if (std::string why = jetstream_name_problem(*v); !why.empty()) {
+          c.add(at("stream"), prefix + ".stream", "bad stream name " + in_quotes(*v) + ": " + why);
+          ok = false;
+        } else {
+          b.stream = *v;
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      missing("stream", "jetstream = true needs the stream's name, e.g. stream = \"TELEMETRY\"");
+    }
+    if (t.contains("replicas")) {
+      if (auto v = c.integer(t, prefix, "replicas", 1, 5)) b.replicas = static_cast<std::uint32_t>(*v);
+      else ok = false;
+    }
+  }
+  if (direction == BridgeDirection::in && b.jetstream) {
+    if (t.contains("durable")) {
+      if (auto v = c.string(t, prefix, "durable")) {
+        if (std::string why = jetstream_name_problem(*v); !why.empty()) {
+          c.add(at("durable"), prefix + ".durable", "bad durable consumer name " + in_quotes(*v) + ": " + why);
+          ok = false;
+        } else {
+          b.durable = *v;
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      // Consumer names may not contain '.', which segment names may.
+      b.durable = "stella-" + b.name;
+      std::replace(b.durable.begin(), b.durable.end(), '.', '_');
+    }
+    if (t.contains("batch")) {
+      if (auto v = c.integer(t, prefix, "batch", 1, 65536)) b.batch = static_cast<std::uint32_t>(*v);
+      else ok = false;
+    }
+  }
+  if (direction == BridgeDirection::out) {
+    // With JetStream, starting at the oldest message is safe: what an earlier run already
+    // published carries the same msg-id and the stream drops it as a duplicate.
+    b.start = b.jetstream ? BridgeStart::oldest : BridgeStart::latest;
+    if (t.contains("start")) {
+      if (auto v = c.choice(t, prefix, "start", {"oldest", "latest"})) b.start = static_cast<BridgeStart>(*v);
+      else ok = false;
+    }
+    if (t.contains("max_in_flight")) {
+      if (auto v = c.integer(t, prefix, "max_in_flight", 1, 1 << 20)) b.max_in_flight = static_cast<std::uint32_t>(*v);
+      else ok = false;
+    }
+    if (b.jetstream && t.contains("ack_timeout")) {
+      if (auto v = c.duration(t, prefix, "ack_timeout")) b.ack_timeout = *v;
+      else ok = false;
+    }
+  }
+  if (direction == BridgeDirection::in && t.contains("write_timeout")) {
+    if (auto v = c.duration(t, prefix, "write_timeout")) b.write_timeout = *v;
+    else ok = false;
+  }
+  if (t.contains("reconnect_wait")) {
+    if (auto v = c.duration(t, prefix, "reconnect_wait")) b.reconnect_wait = *v;
+    else ok = false;
+  }
+  if (t.contains("max_reconnect_wait")) {
+    if (auto v = c.duration(t, prefix, "max_reconnect_wait")) {
+      b.max_reconnect_wait = *v;
+      if (b.max_reconnect_wait < b.reconnect_wait) {
+        c.add(at("max_reconnect_wait"), prefix + ".max_reconnect_wait",
+              "must not be shorter than reconnect_wait (" + format_duration(b.reconnect_wait) + ")");
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return b;
+}
+
+// Bridges refer to segments: after both are read, each bridge must name a ring of this
+// config, and bridge names must be unique.
+void check_bridges(Checker& c, const toml::table& root, const toml::array& array, Config& config) {
+  // Segment names and kinds as written, so that a segment with a problem of its own (and
+  // so absent from config.segments) is not also reported as missing here.
+  std::map<std::string, std::string, std::less<>> kinds;
+  if (const auto* segments = root.get_as<toml::array>("segment")) {
+    for (const toml::node& n : *segments) {
+      const auto* t = n.as_table();
+      if (t == nullptr) continue;
+      const auto* name = t->get_as<std::string>("name");
+      const auto* kind = t->get_as<std::string>("kind");
+      if (name != nullptr) kinds.try_emplace(name->get(), kind != nullptr ? kind->get() : std::string());
+    }
+  }
+  std::map<std::string, std::pair<std::size_t, Location>, std::less<>> seen;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const auto* t = array.get(i)->as_table();
+    if (t == nullptr) continue;
+    const std::string prefix = "bridge[" + std::to_string(i) + "]";
+    const bool have = next < config.bridges.size() && config.bridges[next].location == location_of(t->source());
+    if (const toml::node* seg = t->get("segment"); seg != nullptr && seg->is_string()) {
+      const std::string& name = seg->as_string()->get();
+      const auto kind = kinds.find(name);
+      if (kind == kinds.end()) {
+        c.add(location_of(seg->source()), prefix + ".segment",
+              "no [[segment]] named " + in_quotes(name) + " in this config (a bridge needs a ring that stellad owns)");
+      } else if (kind->second == "blob") {
+        c.add(location_of(seg->source()), prefix + ".segment",
+              "segment " + in_quotes(name) + " is a blob; only rings can be bridged");
+      }
+    }
+    if (!have) continue;
+    BridgeConfig& b = config.bridges[next++];
+    const toml::node* name_node = t->get("name");
+    const Location here = name_node != nullptr ? location_of(name_node->source()) : b.location;
+    auto [it, inserted] = seen.try_emplace(b.name, i, here);
+    if (!inserted) {
+      const auto& [first_index, first] = it->second;
+      c.add(here, prefix + ".name",
+            "duplicate bridge name " + in_quotes(b.name) + " (first at " + c.file() + ":" + std::to_string(first.line) +
+                ":" + std::to_string(first.column) + " as bridge[" + std::to_string(first_index) +
+                "]; give one of them a distinct name = \"...\")");
+    }
+  }
+}
+
 Config validate(Checker& c, const toml::table& root) {
   Config config;
   config.source = c.file();
@@ -630,6 +953,26 @@ Config validate(Checker& c, const toml::table& root) {
       }
     } else {
       c.wrong_type(*node, "segment", "an array of tables ([[segment]])");
+    }
+  }
+
+  if (const toml::node* node = root.get("bridge")) {
+    if (node->is_table()) {
+      c.add(location_of(node->source()), "bridge",
+            "\"bridge\" is a single table; declare each bridge with [[bridge]] (an array of tables), not [bridge]");
+    } else if (const auto* array = node->as_array()) {
+      for (std::size_t i = 0; i < array->size(); ++i) {
+        const toml::node& element = *array->get(i);
+        const auto* t = element.as_table();
+        if (t == nullptr) {
+          c.wrong_type(element, "bridge[" + std::to_string(i) + "]", "a table ([[bridge]])");
+          continue;
+        }
+        if (auto bridge = read_bridge(c, *t, i)) config.bridges.push_back(std::move(*bridge));
+      }
+      check_bridges(c, root, *array, config);
+    } else {
+      c.wrong_type(*node, "bridge", "an array of tables ([[bridge]])");
     }
   }
   return config;
@@ -810,6 +1153,17 @@ std::string summary(const Config& config) {
     if (s.reader_group) out << ", reader_group " << describe_account(s.reader_group);
     if (s.writer_group) out << ", writer_group " << describe_account(s.writer_group);
     out << ", remove " << to_string(s.remove) << "\n";
+  }
+  if (!config.bridges.empty()) {
+    out << "bridges (" << config.bridges.size() << "):\n";
+    for (const BridgeConfig& b : config.bridges) {
+      out << "  " << b.name << ": " << b.segment << (b.direction == BridgeDirection::out ? " -> " : " <- ") << b.subject
+          << (b.jetstream ? " (JetStream stream " + b.stream + ")" : std::string(" (core NATS)")) << ", servers ";
+      for (std::size_t i = 0; i < b.urls.size(); ++i) out << (i > 0 ? "," : "") << b.urls[i];
+      if (b.direction == BridgeDirection::out) out << ", start " << to_string(b.start);
+      if (b.direction == BridgeDirection::in && b.jetstream) out << ", durable " << b.durable;
+      out << "\n";
+    }
   }
   return out.str();
 }

@@ -204,6 +204,12 @@ std::string_view to_string(RemovePolicy policy) noexcept {
   return policy == RemovePolicy::when_unused ? "when-unused" : "immediately";
 }
 
+std::string_view to_string(BridgeDirection direction) noexcept {
+  return direction == BridgeDirection::out ? "out" : "in";
+}
+
+std::string_view to_string(BridgeStart start) noexcept { return start == BridgeStart::oldest ? "oldest" : "latest"; }
+
 namespace detail {
 
 namespace {

@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <csignal>
 #include <fstream>
 
+#include "stella/daemon/bridge.hpp"
 #include "stella/daemon/health_server.hpp"
 #include "stella/daemon/instance_lock.hpp"
 #include "stella/daemon/notifier.hpp"
@@ -90,6 +92,7 @@ struct Daemon::Impl {
   Notifier notifier;
   std::unique_ptr<Reaper> reaper;
   std::unique_ptr<HealthServer> server;
+  BridgeManager bridges;  // [[bridge]] tables: threads of their own (bridge.hpp)
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
   Clock::time_point started = Clock::now();
   std::uint64_t reloads = 0;
@@ -138,7 +141,10 @@ struct Daemon::Impl {
                                                            0, std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                                   Clock::now() - last).count()));
     d.reloads = reloads;
-    return assess(std::move(d), manager.report(config.daemon), config.daemon, std::chrono::system_clock::now());
+    protocol::StatusReport r =
+        assess(std::move(d), manager.report(config.daemon), config.daemon, std::chrono::system_clock::now());
+    add_bridge_reports(r, bridges.report());
+    return r;
   }
 
   std::string answer(const protocol::Request& request) {
@@ -185,7 +191,15 @@ struct Daemon::Impl {
     config.segments = next.segments;
     reaper->set_settings(reaper_settings());
     server->set_client_timeout(d.client_timeout);
+    // Bridges that went (or changed) stop before their segment may go; new ones start after.
+    std::vector<config::BridgeConfig> kept;
+    for (const config::BridgeConfig& b : config.bridges) {
+      if (std::find(next.bridges.begin(), next.bridges.end(), b) != next.bridges.end()) kept.push_back(b);
+    }
+    bridges.apply(kept);
     const ReloadSummary s = manager.reload(next.segments);
+    config.bridges = next.bridges;
+    bridges.apply(config.bridges);
     ++reloads;
     spdlog::info("reload: done: {} added, {} removed, {} updated, {} refused", s.added.size(), s.removed.size(),
                  s.updated.size(), s.refused.size());
@@ -252,11 +266,14 @@ struct Daemon::Impl {
     reaper = std::make_unique<Reaper>(manager, reaper_settings(), [this] { notifier.watchdog(); });
     reaper->start();
 
+    bridges.apply(config.bridges);
     spdlog::info("stellad {} ready: {}", stella::version(), status_line());
     notifier.ready(status_line());
     io.run();
 
     // Down in reverse order.
+    bridges.stop_all();
+    shutdown_bridges();
     reaper->stop();
     server->stop();
     if (config.daemon.remove_on_exit) manager.remove_all();

@@ -211,7 +211,27 @@ json to_json(const StatusReport& r) {
                         {"daemon_recoveries", s.daemon_recoveries},
                         {"last_recovery_unix_ns", s.last_recovery_unix_ns}});
   }
-  return {{"daemon", d}, {"health", to_string(r.health)}, {"problems", r.problems}, {"segments", segments}};
+  json bridges = json::array();
+  for (const BridgeReport& b : r.bridges) {
+    bridges.push_back({{"name", b.name},
+                       {"segment", b.segment},
+                       {"direction", b.direction},
+                       {"subject", b.subject},
+                       {"stream", b.stream},
+                       {"state", b.state},
+                       {"detail", b.detail},
+                       {"connected", b.connected},
+                       {"forwarded", b.forwarded},
+                       {"received", b.received},
+                       {"lost", b.lost},
+                       {"publish_errors", b.publish_errors},
+                       {"reconnects", b.reconnects},
+                       {"duplicates", b.duplicates},
+                       {"backpressure_waits", b.backpressure_waits},
+                       {"in_flight", b.in_flight}});
+  }
+  return {{"daemon", d},         {"health", to_string(r.health)}, {"problems", r.problems},
+          {"segments", segments}, {"bridges", bridges}};
 }
 
 template <class T>
@@ -298,6 +318,29 @@ StatusReport status_from_json(const json& j) {
     x.daemon_recoveries = field<std::uint64_t>(s, "daemon_recoveries");
     x.last_recovery_unix_ns = field<std::uint64_t>(s, "last_recovery_unix_ns");
     r.segments.push_back(std::move(x));
+  }
+  // Appended field: a daemon built before bridges sends none.
+  if (j.contains("bridges")) {
+    for (const json& b : field<json>(j, "bridges")) {
+      BridgeReport y;
+      y.name = field<std::string>(b, "name");
+      y.segment = field<std::string>(b, "segment");
+      y.direction = field<std::string>(b, "direction");
+      y.subject = field<std::string>(b, "subject");
+      y.stream = field<std::string>(b, "stream");
+      y.state = field<std::string>(b, "state");
+      y.detail = field<std::string>(b, "detail");
+      y.connected = field<bool>(b, "connected");
+      y.forwarded = field<std::uint64_t>(b, "forwarded");
+      y.received = field<std::uint64_t>(b, "received");
+      y.lost = field<std::uint64_t>(b, "lost");
+      y.publish_errors = field<std::uint64_t>(b, "publish_errors");
+      y.reconnects = field<std::uint64_t>(b, "reconnects");
+      y.duplicates = field<std::uint64_t>(b, "duplicates");
+      y.backpressure_waits = field<std::uint64_t>(b, "backpressure_waits");
+      y.in_flight = field<std::uint64_t>(b, "in_flight");
+      r.bridges.push_back(std::move(y));
+    }
   }
   return r;
 }
@@ -457,6 +500,39 @@ std::string render_table(const StatusReport& r) {
     }
   }
   if (r.segments.empty()) out << "(no segments)\n";
+  if (!r.bridges.empty()) {
+    const std::vector<std::string> bhead = {"BRIDGE",    "SEGMENT", "DIR",        "SUBJECT",    "STATE",    "FORWARDED",
+                                            "RECEIVED",  "LOST",    "PUB ERRORS", "RECONNECTS", "IN FLIGHT"};
+    std::vector<std::vector<std::string>> brows;
+    for (const BridgeReport& b : r.bridges) {
+      brows.push_back({b.name, b.segment, b.direction, b.subject + (b.stream.empty() ? "" : " [" + b.stream + "]"),
+                       b.state, std::to_string(b.forwarded), std::to_string(b.received), std::to_string(b.lost),
+                       std::to_string(b.publish_errors), std::to_string(b.reconnects), std::to_string(b.in_flight)});
+    }
+    std::vector<std::size_t> bwidth(bhead.size());
+    for (std::size_t c = 0; c < bhead.size(); ++c) {
+      bwidth[c] = bhead[c].size();
+      for (const auto& row : brows) bwidth[c] = std::max(bwidth[c], row[c].size());
+    }
+    auto print_brow = [&](const std::vector<std::string>& row) {
+      std::string line;
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        line += row[c];
+        if (c + 1 < row.size()) line += std::string(bwidth[c] - row[c].size() + 2, ' ');
+      }
+      out << line << "\n";
+    };
+    out << "\n";
+    print_brow(bhead);
+    for (std::size_t i = 0; i < r.bridges.size(); ++i) {
+      print_brow(brows[i]);
+      const BridgeReport& b = r.bridges[i];
+      if (b.duplicates != 0 || b.backpressure_waits != 0) {
+        out << "    duplicates " << b.duplicates << "  backpressure waits " << b.backpressure_waits << "\n";
+      }
+      if (!b.detail.empty()) out << "    " << b.detail << "\n";
+    }
+  }
   return out.str();
 }
 

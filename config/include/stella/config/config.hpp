@@ -122,11 +122,51 @@ struct SegmentConfig {
   [[nodiscard]] LagThreshold effective_lag_warning(const DaemonConfig& daemon) const;
 };
 
+/// A [[bridge]] table: one ring forwarded to a NATS subject ("out") or one NATS subject
+/// written into a ring ("in"), run by stellad on a thread of its own (docs/configuration.md
+/// "[[bridge]]", README "Bridges to NATS").
+enum class BridgeDirection { out, in };
+[[nodiscard]] std::string_view to_string(BridgeDirection direction) noexcept;
+/// Where an out-bridge's reader starts: the oldest message still in the ring, or the next one.
+enum class BridgeStart { oldest, latest };
+[[nodiscard]] std::string_view to_string(BridgeStart start) noexcept;
+
+inline constexpr std::string_view kDefaultNatsUrl = "nats://127.0.0.1:4222";
+
+struct BridgeConfig {
+  std::string name;     // "<segment>-<direction>" unless set; unique among bridges
+  std::string segment;  // a [[segment]] of kind ring in the same config
+  BridgeDirection direction = BridgeDirection::out;
+  std::string subject;  // out: a literal subject; in: may hold the wildcards * and >
+  std::vector<std::string> urls{std::string(kDefaultNatsUrl)};  // servers, tried in order
+  bool jetstream = false;
+  std::string stream;            // jetstream: the stream (created with `replicas` if missing)
+  std::uint32_t replicas = 1;    // jetstream: replicas of a stream the bridge creates
+  std::string durable;           // in + jetstream: durable pull consumer ("stella-<name>" unless set)
+  BridgeStart start = BridgeStart::latest;  // out: oldest by default with jetstream (msg-id dedup)
+  Duration ack_timeout = std::chrono::seconds(5);   // out + jetstream: wait for a publish ack
+  std::uint32_t max_in_flight = 1024;               // out: read from the ring but not yet acked
+  std::uint32_t batch = 256;                        // in + jetstream: messages per fetch
+  Duration write_timeout = std::chrono::seconds(1); // in: one wait for space on a Block ring
+  Duration reconnect_wait = std::chrono::milliseconds(250);  // first backoff step (doubles)
+  Duration max_reconnect_wait = std::chrono::seconds(5);     // backoff ceiling
+  Location location;  // of this bridge's [[bridge]] header
+  friend bool operator==(const BridgeConfig& a, const BridgeConfig& b) {
+    // Equal settings (the location aside): a reload keeps such a bridge running.
+    return a.name == b.name && a.segment == b.segment && a.direction == b.direction && a.subject == b.subject &&
+           a.urls == b.urls && a.jetstream == b.jetstream && a.stream == b.stream && a.replicas == b.replicas &&
+           a.durable == b.durable && a.start == b.start && a.ack_timeout == b.ack_timeout &&
+           a.max_in_flight == b.max_in_flight && a.batch == b.batch && a.write_timeout == b.write_timeout &&
+           a.reconnect_wait == b.reconnect_wait && a.max_reconnect_wait == b.max_reconnect_wait;
+  }
+};
+
 struct Config {
   std::string source;  // file name (or source name) used in messages
   std::int64_t version = kSupportedVersion;
   DaemonConfig daemon;
   std::vector<SegmentConfig> segments;  // in file order; names are unique
+  std::vector<BridgeConfig> bridges;    // in file order; names are unique
 
   /// The segment of that name, or nullptr.
   [[nodiscard]] const SegmentConfig* find(std::string_view name) const noexcept;

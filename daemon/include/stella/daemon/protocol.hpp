@@ -147,6 +147,28 @@ struct DaemonReport {
   friend bool operator==(const DaemonReport&, const DaemonReport&) = default;
 };
 
+/// A [[bridge]] to NATS (absent from the JSON of daemons without bridges support: decoding
+/// treats a missing "bridges" as none). Counters count messages since the bridge started.
+struct BridgeReport {
+  std::string name;
+  std::string segment;
+  std::string direction;  // "out" | "in"
+  std::string subject;
+  std::string stream;     // JetStream stream, "" for core NATS
+  std::string state;      // "connected" | "connecting" | "disconnected" | "failed" | "unavailable"
+  std::string detail;     // the last error, or why unavailable
+  bool connected = false;
+  std::uint64_t forwarded = 0;       // out: acknowledged by NATS (core: published); in: written into the ring
+  std::uint64_t received = 0;        // out: read from the ring; in: received from NATS
+  std::uint64_t lost = 0;            // out: lost to lapping (overwritten unread); in: dropped (slow consumer, too large)
+  std::uint64_t publish_errors = 0;  // out: failed or timed-out publishes (retried); in: failed fetches and acks
+  std::uint64_t reconnects = 0;
+  std::uint64_t duplicates = 0;      // out: retries the stream already had (msg-id); in: redeliveries skipped
+  std::uint64_t backpressure_waits = 0;  // in: writes that timed out on a full Block ring (then retried)
+  std::uint64_t in_flight = 0;       // out: read from the ring, not yet acknowledged
+  friend bool operator==(const BridgeReport&, const BridgeReport&) = default;
+};
+
 enum class Health { healthy, degraded };
 [[nodiscard]] std::string_view to_string(Health health) noexcept;
 
@@ -155,6 +177,7 @@ struct StatusReport {
   Health health = Health::healthy;
   std::vector<std::string> problems;  // why degraded, one readable line each
   std::vector<SegmentReport> segments;
+  std::vector<BridgeReport> bridges;
   friend bool operator==(const StatusReport&, const StatusReport&) = default;
 };
 
