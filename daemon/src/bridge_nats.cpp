@@ -49,6 +49,7 @@ struct Shared {
       backpressure_waits{0}, in_flight{0};
   std::atomic<bool> connected{false};
   std::atomic<bool> ever_connected{false};
+  std::atomic<bool> closing{false};  // the bridge is stopping: its own close is no news
   std::atomic<std::uint32_t> consecutive_failures{0};  // publish errors since the last ack
 
   std::mutex mutex;  // guards the fields below
@@ -96,7 +97,7 @@ void on_connected(natsConnection*, void* closure) {
 }
 void on_disconnected(natsConnection*, void* closure) {
   auto* s = static_cast<Shared*>(closure);
-  if (s->connected.exchange(false, std::memory_order_relaxed)) {
+  if (s->connected.exchange(false, std::memory_order_relaxed) && !s->closing.load(std::memory_order_relaxed)) {
     spdlog::warn("bridge '{}': disconnected from NATS; reconnecting with backoff", s->name);
   }
 }
@@ -188,6 +189,7 @@ class NatsBridge final : public Bridge {
 
   ~NatsBridge() override {
     stop_.store(true, std::memory_order_relaxed);
+    shared_->closing.store(true, std::memory_order_relaxed);
     {
       std::lock_guard lock(shared_->mutex);  // pairs with the waits on `wake`: no lost wake-up
     }
