@@ -15,6 +15,7 @@
 #include "stella/daemon/notifier.hpp"
 #include "stella/daemon/reaper.hpp"
 #include "stella/daemon/segment_manager.hpp"
+#include "platform/signals.hpp"
 #include "stella/version.hpp"
 
 namespace stella::daemon {
@@ -93,7 +94,7 @@ struct Daemon::Impl {
   std::unique_ptr<Reaper> reaper;
   std::unique_ptr<HealthServer> server;
   BridgeManager bridges;  // [[bridge]] tables: threads of their own (bridge.hpp)
-  asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
+  sys::SignalWatcher signals{io};  // SIGINT, SIGTERM, SIGHUP (platform/signals.hpp)
   Clock::time_point started = Clock::now();
   std::uint64_t reloads = 0;
   bool pid_file_written = false;
@@ -207,9 +208,8 @@ struct Daemon::Impl {
   }
 
   void wait_for_signal() {
-    signals.async_wait([this](const std::error_code& ec, int signal) {
-      if (ec) return;
-      if (signal == SIGHUP) {
+    signals.async_wait([this](sys::Signal signal) {
+      if (signal == sys::Signal::reload) {
         try {
           reload();
         } catch (const std::exception& e) {
@@ -218,7 +218,7 @@ struct Daemon::Impl {
         wait_for_signal();
         return;
       }
-      spdlog::info("{}: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      spdlog::info("{}: stopping", sys::signal_name(signal));
       notifier.stopping("stopping");
       io.stop();
     });
@@ -269,6 +269,7 @@ struct Daemon::Impl {
     bridges.apply(config.bridges);
     spdlog::info("stellad {} ready: {}", stella::version(), status_line());
     notifier.ready(status_line());
+    if (options.on_ready) options.on_ready();
     io.run();
 
     // Down in reverse order.
@@ -290,5 +291,12 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(o
 }
 Daemon::~Daemon() = default;
 int Daemon::run() { return impl_->run(); }
+void Daemon::request_stop() {
+  asio::post(impl_->io, [impl = impl_.get()] {
+    spdlog::info("stop requested: stopping");
+    impl->notifier.stopping("stopping");
+    impl->io.stop();
+  });
+}
 
 }  // namespace stella::daemon

@@ -1,7 +1,6 @@
 // stellad: a thin main. Parse the command line, then hand over to the Daemon (run), the
 // status client (status) or the config checker (check-config).
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -9,6 +8,7 @@
 #include "stella/daemon/daemon.hpp"
 #include "stella/daemon/status_client.hpp"
 #include "stella/version.hpp"
+#include "platform/commands.hpp"
 
 namespace {
 
@@ -77,9 +77,6 @@ int check_config_command(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A status client that hangs up mid-response must not kill the daemon.
-  std::signal(SIGPIPE, SIG_IGN);
-
   CLI::App app{"stellad: Stella's broker daemon. It owns the shared-memory segments a TOML config declares, "
                "repairs what crashed processes leave behind, and reports health on a local socket."};
   app.set_version_flag("--version", "stellad " + std::string(stella::version()));
@@ -107,7 +104,12 @@ int main(int argc, char** argv) {
                                                    "or a summary (exit 0)");
   check->add_option("file", check_path, "The TOML config file")->required();
 
+  // POSIX: SIGPIPE ignored; Windows: the `stop` and `service` subcommands (platform/commands.hpp).
+  stella::daemon::sys::PlatformCommands platform_commands(app);
+
   CLI11_PARSE(app, argc, argv);
+
+  if (const std::optional<int> handled = platform_commands.run()) return *handled;
 
   if (run->parsed()) return run_command(config_path, socket, level);
   if (status->parsed()) return status_command(status_socket, status_config, json, timeout_ms);

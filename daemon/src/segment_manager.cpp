@@ -114,8 +114,9 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
     if (ring) {
       m->segment = ring::create_segment(c.name, ring_params(c), c.platform_permissions());
     } else {
-      // Create it the way SharedMemory does, then hold our own read-write mapping.
-      (void)BlobSegment::create(c.name, c.capacity, c.platform_permissions());
+      // Create it the way SharedMemory does, then hold our own read-write mapping. The
+      // creator stays open until ours is: a Windows mapping dies with its last handle.
+      const auto creator = BlobSegment::create(c.name, c.capacity, c.platform_permissions());
       m->segment = Segment::open(c.name, SegmentKind::blob, platform::Access::read_write);
     }
     created = true;

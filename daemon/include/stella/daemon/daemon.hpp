@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -23,6 +24,9 @@ struct DaemonOptions {
   std::filesystem::path config_path;
   std::optional<std::filesystem::path> socket;  // --socket: overrides daemon.socket
   std::optional<config::LogLevel> log_level;    // --log-level: overrides daemon.log_level
+  /// Called on the daemon's thread once every segment exists and status is served (where
+  /// systemd gets READY=1); the Windows service reports SERVICE_RUNNING from it.
+  std::function<void()> on_ready;
 };
 
 /// A failure before the daemon is serving: main prints it and exits 1.
@@ -41,8 +45,12 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  /// Runs until SIGTERM or SIGINT; returns the exit status. Throws StartupError.
+  /// Runs until SIGTERM or SIGINT (Windows: a console control or a stop request) or
+  /// request_stop(); returns the exit status. Throws StartupError.
   int run();
+  /// Stops a running daemon as SIGTERM would; callable from any thread (the Windows
+  /// service's control handler). Before run() serves, it stops as soon as it does.
+  void request_stop();
 
  private:
   struct Impl;

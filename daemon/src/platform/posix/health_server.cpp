@@ -1,3 +1,5 @@
+// POSIX transport of the health endpoint: a Unix-domain stream socket (Asio), with the
+// configured file mode. Sessions: health_session.hpp.
 #include "stella/daemon/health_server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -10,109 +12,13 @@
 #include <set>
 #include <system_error>
 
+#include "health_session.hpp"
+
 namespace stella::daemon {
 
 using stream = asio::local::stream_protocol;
-
-namespace {
-
-// What sessions share with the server; held by shared_ptr so that handlers still queued
-// when the server goes away never touch freed memory.
-struct Shared {
-  HealthServer::Handler handler;
-  std::atomic<std::int64_t> timeout_ns{0};
-  std::atomic<std::size_t> open{0};
-  std::atomic<std::uint64_t> served{0};
-  std::atomic<std::uint64_t> dropped{0};
-};
-
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(stream::socket socket, std::shared_ptr<Shared> shared)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(std::move(shared)) {
-    shared_->open.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~Session() { shared_->open.fetch_sub(1, std::memory_order_relaxed); }
-
-  void start() {
-    arm_deadline();
-    read();
-  }
-  void close() {
-    std::error_code ignored;
-    timer_.cancel();
-    socket_.close(ignored);
-  }
-
- private:
-  void arm_deadline() {
-    // relaxed: a setting; the next connection sees a reload soon enough.
-    timer_.expires_after(std::chrono::nanoseconds(shared_->timeout_ns.load(std::memory_order_relaxed)));
-    timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
-      if (ec) return;  // cancelled: the exchange finished
-      self->shared_->dropped.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("status socket: dropped a client that did not finish in time");
-      self->close();
-    });
-  }
-
-  void read() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
-      if (ec) {
-        self->close();  // the client went away (or we closed it)
-        return;
-      }
-      self->received_.append(self->chunk_.data(), n);
-      self->on_bytes();
-    });
-  }
-
-  void on_bytes() {
-    const protocol::ParseResult parsed = protocol::parse_request(received_);
-    if (!parsed.ok() && parsed.error.code == protocol::ErrorCode::incomplete) {
-      read();
-      return;
-    }
-    std::string response;
-    if (parsed.ok()) {
-      try {
-        response = shared_->handler(*parsed.request);
-        shared_->served.fetch_add(1, std::memory_order_relaxed);
-      } catch (const std::exception& e) {
-        spdlog::error("status socket: answering a request failed: {}", e.what());
-        response = protocol::encode_error({protocol::ErrorCode::internal, e.what()});
-      }
-    } else {
-      shared_->dropped.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("status socket: bad request ({}): {}", protocol::to_string(parsed.error.code),
-                    parsed.error.message);
-      response = protocol::encode_error(parsed.error);
-    }
-    respond(std::move(response));
-  }
-
-  void respond(std::string response) {
-    response_ = std::move(response);
-    timer_.cancel();
-    arm_deadline();  // the response gets a deadline of its own
-    asio::async_write(socket_, asio::buffer(response_), [self = shared_from_this()](const std::error_code&, std::size_t) {
-      // Done or failed: either way the exchange is over. Shut down the sending side first,
-      // so the client reads the whole response and then EOF, never a reset.
-      std::error_code ignored;
-      self->socket_.shutdown(stream::socket::shutdown_send, ignored);
-      self->close();
-    });
-  }
-
-  stream::socket socket_;
-  asio::steady_timer timer_;
-  std::shared_ptr<Shared> shared_;
-  std::array<char, 1024> chunk_{};
-  std::string received_;
-  std::string response_;
-};
-
-}  // namespace
+using Session = detail::Session<stream::socket>;
+using detail::Shared;
 
 struct HealthServer::Impl {
   asio::io_context& io;
