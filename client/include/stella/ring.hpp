@@ -44,8 +44,10 @@ struct RingOptions {
   std::uint32_t max_writers = 64;  ///< writer slots (Create); one per open writer
   /// Waiting with no progress this long triggers crash recovery (dead writer or reader).
   std::chrono::nanoseconds recovery_timeout = std::chrono::seconds(1);
-  /// Busy checks before a waiter sleeps on a futex.
-  std::uint32_t spin_iterations = 200;
+  /// Busy checks before a waiting writer sleeps on a futex. Short: with more writers than
+  /// cores, spinning only steals the CPU the writer ahead of us needs (measured: 4 writers
+  /// on 2 cores moved 3-5x more messages with 20 than with 200).
+  std::uint32_t spin_iterations = 20;
   /// Owner, group and mode of a segment this call creates (default 0660).
   platform::Permissions permissions{};
 };
