@@ -339,6 +339,27 @@ RingView attach(const Segment& segment) {
   return v;
 }
 
+// --- slots -------------------------------------------------------------------------------
+
+namespace {
+// First half of taking a free reader or writer slot: CAS its owner word from free to
+// claiming under the next generation, then record who we are. Returns the generation, or
+// nothing if the slot is not free (or another process won it). The caller initialises its
+// fields and finishes with a CAS claiming -> active, which fails if a reaper freed the slot
+// meanwhile (it saw the previous owner's dead pid).
+template <class Slot>
+std::optional<std::uint64_t> begin_slot_claim(Slot& s, const platform::ProcessIdentity& me) {
+  std::uint64_t o = s.owner.load(mo_acquire);
+  if (owner_state(o) != SlotState::free) return std::nullopt;
+  const std::uint64_t gen = owner_generation(o) + 1;
+  // acq_rel: claim the slot; a reaper's CAS on the same word cannot also succeed.
+  if (!s.owner.compare_exchange_strong(o, make_owner(gen, SlotState::claiming), mo_acq_rel)) return std::nullopt;
+  s.pid.store(me.pid, mo_relaxed);
+  s.start_time.store(me.start_time, mo_relaxed);
+  return gen;
+}
+}  // namespace
+
 // --- writer ------------------------------------------------------------------------------
 
 RingWriter::RingWriter(RingView view, Timing timing) : view_(std::move(view)), timing_(timing) {
@@ -347,13 +368,9 @@ RingWriter::RingWriter(RingView view, Timing timing) : view_(std::move(view)), t
   for (int attempt = 0; attempt < 2; ++attempt) {
     for (std::uint32_t i = 0; i < c.max_writers; ++i) {
       WriterSlot& s = view_.writers[i];
-      std::uint64_t o = s.owner.load(mo_acquire);
-      if (owner_state(o) != SlotState::free) continue;
-      const std::uint64_t gen = owner_generation(o) + 1;
-      // acq_rel: claim the slot; a reaper's CAS on the same word cannot also succeed.
-      if (!s.owner.compare_exchange_strong(o, make_owner(gen, SlotState::claiming), mo_acq_rel)) continue;
-      s.pid.store(me.pid, mo_relaxed);
-      s.start_time.store(me.start_time, mo_relaxed);
+      const auto claimed = begin_slot_claim(s, me);
+      if (!claimed) continue;
+      const std::uint64_t gen = *claimed;
       s.ticket.store(0, mo_relaxed);
       s.claimed_pos.store(kNoPosition, mo_relaxed);
       s.messages_written.store(0, mo_relaxed);
@@ -593,12 +610,9 @@ void RingReader::register_slot() {
   for (int attempt = 0; attempt < 2; ++attempt) {
     for (std::uint32_t i = 0; i < c.max_readers; ++i) {
       ReaderSlot& s = view_.readers[i];
-      std::uint64_t o = s.owner.load(mo_acquire);
-      if (owner_state(o) != SlotState::free) continue;
-      const std::uint64_t gen = owner_generation(o) + 1;
-      if (!s.owner.compare_exchange_strong(o, make_owner(gen, SlotState::claiming), mo_acq_rel)) continue;
-      s.pid.store(me.pid, mo_relaxed);
-      s.start_time.store(me.start_time, mo_relaxed);
+      const auto claimed = begin_slot_claim(s, me);
+      if (!claimed) continue;
+      const std::uint64_t gen = *claimed;
       s.messages_read.store(0, mo_relaxed);
       s.messages_lost.store(0, mo_relaxed);
       s.sleeping.store(0, mo_relaxed);
