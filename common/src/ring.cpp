@@ -719,8 +719,11 @@ bool RingReader::check_still_owner() {
     slot_ptr_ = nullptr;
     register_slot();
   }
+  // Keep counting from where we were: the jump to the oldest record is a loss, which the
+  // next read measures by intent (not by the sequence, which leaps here).
   expected_seq_ = keep_expected;
   have_expected_ = keep_have;
+  after_resync_ = true;
   return false;
 }
 

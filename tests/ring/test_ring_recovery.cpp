@@ -223,3 +223,24 @@ TEST_CASE("recovery passes over a busy, healthy ring change nothing that is deli
   CHECK_FALSE(changed);
   std::remove(out_path.c_str());
 }
+
+TEST_CASE("an evicted live reader is told so when it reads again, resumes, and learns how much it lost") {
+  const auto name = test::unique_name("evict");
+  test::SegmentCleanup cleanup(name);
+  MultiWriterCircularBuffer w(name, SharedMemoryMode::Create, 4096, WriteBehavior::Block, opts());
+  LockFreeBufferReader r(name, ropts());
+  std::uint64_t seq = 0;
+  while (w.try_write_bytes(message(0, seq)) == WriteResult::Ok) ++seq;  // full: the reader holds it back
+  ring::RecoveryOptions ro;
+  ro.evict_stalled_after = std::chrono::nanoseconds(1);  // stalled with data waiting
+  const auto rep = ring::recover(w.core().view(), ro);
+  CHECK(rep.readers_evicted == 1);
+  CHECK(rep.readers_reaped == 0);  // alive: evicted, never reaped
+  // Evicted readers no longer hold Block writers back: the ring laps them.
+  for (int i = 0; i < 100; ++i, ++seq) REQUIRE(w.write_bytes(message(0, seq), 10s) == WriteResult::Ok);
+  std::vector<std::byte> out;
+  CHECK(r.read_bytes(out, 1s) == ReadResult::Evicted);  // told, once
+  REQUIRE(r.read_bytes(out, 1s) == ReadResult::Ok);     // and it goes on, at the oldest record
+  CHECK(r.messages_lost() > 0);                         // knowing what it missed
+  CHECK(control(w).readers_evicted.load() == 1);
+}
