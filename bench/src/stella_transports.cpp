@@ -2,8 +2,15 @@
 // (MultiWriterCircularBuffer / LockFreeBufferReader) in Block and Overwrite modes, with a
 // sleeping reader (read_bytes with a timeout: spin briefly, then futex) or a spinning one
 // (a try_read_bytes loop), and SharedMemory (the blob segment).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstring>
+#include <thread>
 #include <vector>
+
+#include "stella/common/ring.hpp"
 
 #include "stella/ring.hpp"
 #include "stella/shared_memory.hpp"
@@ -26,6 +33,43 @@ struct RingVariant {
   WriteBehavior behavior;
   ReaderWait wait;
   const char* description;
+  bool reaped = false;  // a process does stellad's reaper pass on the ring all along
+};
+
+// stellad's reaper is never on the data path: it runs ring::recover() and ring::status()
+// on each ring once per reap interval. This process does exactly that, every 10 ms (ten
+// times the default interval), for the whole run, so "stella-block-reaped" against
+// "stella-block" measures what a running daemon costs the writers and readers.
+class ReaperProcess {
+ public:
+  explicit ReaperProcess(const std::string& ring_name) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      try {
+        Segment seg = Segment::open(ring_name, SegmentKind::ring, platform::Access::read_write);
+        const ring::RingView view = ring::attach(seg);
+        for (;;) {
+          (void)ring::recover(view);
+          (void)ring::status(view);
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the reap interval
+        }
+      } catch (...) {
+      }
+      ::_exit(0);
+    }
+  }
+  ~ReaperProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  ReaperProcess(const ReaperProcess&) = delete;
+  ReaperProcess& operator=(const ReaperProcess&) = delete;
+
+ private:
+  pid_t pid_ = -1;
 };
 
 class RingWriterEndpoint final : public WriterEndpoint {
@@ -86,10 +130,12 @@ class RingReaderEndpoint final : public ReaderEndpoint {
 
 class RingChannel final : public Channel {
  public:
-  RingChannel(const ChannelConfig& config, WriteBehavior behavior, ReaderWait wait)
+  RingChannel(const ChannelConfig& config, WriteBehavior behavior, ReaderWait wait, bool reaped)
       : name_(config.unique_name + "-ring"),
         owner_(name_, SharedMemoryMode::Create, config.ring_capacity, behavior, options(config)),
-        wait_(wait) {}
+        wait_(wait) {
+    if (reaped) reaper_ = std::make_unique<ReaperProcess>(name_);
+  }
   ~RingChannel() override { MultiWriterCircularBuffer::remove(name_); }
   RingChannel(const RingChannel&) = delete;
   RingChannel& operator=(const RingChannel&) = delete;
@@ -108,6 +154,7 @@ class RingChannel final : public Channel {
   std::string name_;
   MultiWriterCircularBuffer owner_;  // creates the ring; holds a writer slot it never uses
   ReaderWait wait_;
+  std::unique_ptr<ReaperProcess> reaper_;
 };
 
 TransportInfo ring_transport(const RingVariant& v) {
@@ -128,7 +175,10 @@ TransportInfo ring_transport(const RingVariant& v) {
   };
   const WriteBehavior behavior = v.behavior;
   const ReaderWait wait = v.wait;
-  info.create = [behavior, wait](const ChannelConfig& c) { return std::make_unique<RingChannel>(c, behavior, wait); };
+  const bool reaped = v.reaped;
+  info.create = [behavior, wait, reaped](const ChannelConfig& c) {
+    return std::make_unique<RingChannel>(c, behavior, wait, reaped);
+  };
   return info;
 }
 
@@ -196,6 +246,9 @@ std::vector<TransportInfo> stella_transports() {
        "Stella ring, Overwrite mode (the default); reader read_bytes(timeout)"},
       {"stella-block-spin", WriteBehavior::Block, ReaderWait::spin,
        "Stella ring, Block mode; reader spins on try_read_bytes (never sleeps)"},
+      {"stella-block-reaped", WriteBehavior::Block, ReaderWait::sleep,
+       "stella-block while a process runs stellad's reaper pass (recover + status) on the ring every 10 ms",
+       true},
   };
   std::vector<TransportInfo> list;
   for (const auto& v : kVariants) list.push_back(ring_transport(v));
