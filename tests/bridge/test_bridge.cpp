@@ -249,3 +249,44 @@ TEST_CASE("bridge: JetStream on a 3-node cluster, the stream leader killed mid-f
   CHECK(out->lost == 0);
   CHECK(in->lost == 0);
 }
+
+TEST_CASE("bridge: an in-bridge on a full Block ring waits (backpressure) and drops nothing") {
+  test::NatsCluster nats("stella-bridge-bp", 1);
+  nats.start();
+  const std::string a = test::unique_name("bpa");
+  const std::string b = test::unique_name("bpb");
+  test::SegmentCleanup cleanup({a, b});
+  const std::string stream = "STELLA_BP_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand() % 100000);
+  const std::string subject = "stella.bp." + a;
+  const std::string common = "\nurl = " + quoted(nats.node(0).url()) + "\njetstream = true\nstream = " + quoted(stream) +
+                             "\nreconnect_wait = \"50ms\"\n";
+  test::Stellad da("stella-bridge-bp-a", "",
+                   test::ring_segment(a, "1MiB", "block") + "[[bridge]]\nsegment = " + quoted(a) +
+                       "\ndirection = \"out\"\nsubject = " + quoted(subject) + common);
+  // B's ring holds only a few dozen messages, and its reader does not read at first.
+  test::Stellad db("stella-bridge-bp-b", "",
+                   test::ring_segment(b, "4KiB", "block") + "[[bridge]]\nsegment = " + quoted(b) +
+                       "\ndirection = \"in\"\nsubject = " + quoted(subject) + "\ndurable = \"D" + stream +
+                       "\"\nwrite_timeout = \"50ms\"" + common);
+  da.start();
+  db.start();
+  INFO("stellad A:\n" << da.log() << "\nstellad B:\n" << db.log());
+  REQUIRE(test::eventually([&] { return bridge_connected(da, a + "-out") && bridge_connected(db, b + "-in"); }, 60s));
+  LockFreeBufferReader reader(b);  // registered: B's Block ring keeps everything for it
+  constexpr std::uint64_t kCount = 500;
+  {
+    MultiWriterCircularBuffer ring(a, SharedMemoryMode::Open);
+    for (std::uint64_t i = 0; i < kCount; ++i) REQUIRE(ring.write_bytes(make_message(i), 10s) == WriteResult::Ok);
+  }
+  // The in-bridge fills B's ring, then has to wait for our reader: backpressure, no loss.
+  REQUIRE(test::eventually([&] { return bridge(db, b + "-in")->backpressure_waits > 0; }, 60s));
+  CHECK(bridge(db, b + "-in")->forwarded < kCount);
+  const Received got = receive(reader, kCount, 120s);  // now read: everything arrives
+  CHECK(got.corrupt == 0);
+  CHECK(got.distinct.size() == kCount);
+  CHECK(got.out_of_order == 0);
+  const auto in = bridge(db, b + "-in");
+  REQUIRE(in);
+  CHECK(in->lost == 0);
+  CHECK(in->forwarded == kCount);
+}
