@@ -5,12 +5,15 @@
 // mode, to wait for it), then releases it and fills its record outside the turn, so
 // copies of different writers overlap. A record is reserved as `claimed`, then committed
 // as `message` (or aborted as `abandoned`). The turn holder also advances `head` past the
-// records it is about to overwrite and announces `tail_intent` before writing, so readers
-// can tell when what they copied was overwritten.
+// records it is about to overwrite, stamping each one's header `overwritten`, and
+// announces `tail_intent` before writing, so readers can tell when what they copied was
+// overwritten.
 //
 // Readers: each has its own cursor and a slot to publish it in (once per batch). A read
-// copies a record, then re-checks tail_intent; a lapped reader jumps to `head` and counts
-// the sequence-number gap as lost. No lock, no write to any shared line but its own slot.
+// checks the record's sequence number, copies it, then re-checks the header word and
+// sequence (the stamp, or a later record, changes them); `tail_intent` is the slow-path
+// check right after a jump. A lapped reader jumps to `head` and counts the sequence-number
+// gap as lost. No lock, no write to any shared line but its own slot.
 //
 // Waiting: spin briefly, then sleep on a futex word; wakers wake only when someone sleeps
 // (a counter checked after a seq_cst fence, Dekker-style on both sides).
