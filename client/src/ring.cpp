@@ -172,10 +172,7 @@ std::optional<LockFreeBufferReader::View> LockFreeBufferReader::try_peek() {
   const auto s = reader_->try_peek(rv);
   if (s == ring::ReadStatus::empty) return std::nullopt;
   if (s != ring::ReadStatus::ok) throw_read_error(name(), s);
-  View v;
-  v.payload_ = rv.payload;
-  v.seq_ = rv.seq;
-  return v;
+  return View(rv.payload, rv.seq);
 }
 
 std::optional<LockFreeBufferReader::View> LockFreeBufferReader::peek(std::optional<std::chrono::nanoseconds> timeout) {
@@ -183,10 +180,7 @@ std::optional<LockFreeBufferReader::View> LockFreeBufferReader::peek(std::option
   const auto s = reader_->peek(rv, timeout);
   if (s == ring::ReadStatus::timeout || s == ring::ReadStatus::empty) return std::nullopt;
   if (s != ring::ReadStatus::ok) throw_read_error(name(), s);
-  View v;
-  v.payload_ = rv.payload;
-  v.seq_ = rv.seq;
-  return v;
+  return View(rv.payload, rv.seq);
 }
 
 bool LockFreeBufferReader::release() noexcept { return reader_->release(); }

@@ -3,6 +3,7 @@
 #include "stella/common/ring.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <new>
 #include <thread>
@@ -44,8 +45,8 @@ inline bool ticket_passed(std::uint32_t serving, std::uint32_t ticket) noexcept 
 }
 
 // Payload copies race by design with a writer that laps the reader (Overwrite mode); the
-// reader detects it afterwards through tail_intent and discards the copy (seqlock
-// pattern). Under ThreadSanitizer the copies use relaxed atomic words so the intended
+// reader detects it afterwards (the record's header word or sequence changed) and discards
+// the copy (seqlock pattern). Under ThreadSanitizer the copies use relaxed atomic words so the intended
 // race is not reported; records are 16-byte aligned and padded, so whole words stay
 // inside the record.
 void copy_out(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
@@ -63,8 +64,6 @@ void copy_out(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
   std::memcpy(dst, src, n);
 #endif
 }
-
-std::uint64_t ceil_pow2_ok(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 // --- the turn -------------------------------------------------------------------------
 
@@ -239,18 +238,18 @@ std::uint64_t now_ns() noexcept {
 // --- creation and validation -----------------------------------------------------------
 
 void validate_params(const std::string& segment, const RingParams& p) {
-  if (!ceil_pow2_ok(p.capacity) || p.capacity < kMinCapacity || p.capacity > (std::uint64_t{1} << 40)) {
+  if (!std::has_single_bit(p.capacity) || p.capacity < kMinCapacity || p.capacity > kMaxCapacity) {
     throw Error(Errc::invalid_argument, segment,
                 "ring capacity must be a power of two between 4 KiB and 1 TiB, got " + std::to_string(p.capacity) +
                     " bytes");
   }
-  if (p.max_readers < 1 || p.max_readers > 4096) {
+  if (p.max_readers < 1 || p.max_readers > kMaxSlots) {
     throw Error(Errc::invalid_argument, segment,
-                "max_readers must be between 1 and 4096, got " + std::to_string(p.max_readers));
+                "max_readers must be between 1 and " + std::to_string(kMaxSlots) + ", got " + std::to_string(p.max_readers));
   }
-  if (p.max_writers < 1 || p.max_writers > 4096) {
+  if (p.max_writers < 1 || p.max_writers > kMaxSlots) {
     throw Error(Errc::invalid_argument, segment,
-                "max_writers must be between 1 and 4096, got " + std::to_string(p.max_writers));
+                "max_writers must be between 1 and " + std::to_string(kMaxSlots) + ", got " + std::to_string(p.max_writers));
   }
   if (p.behavior != WriteBehavior::overwrite && p.behavior != WriteBehavior::block) {
     throw Error(Errc::invalid_argument, segment, "unknown write behavior");
@@ -263,7 +262,7 @@ std::uint64_t area_size(const RingParams& p) noexcept {
 }
 
 void initialize(std::byte* area, std::uint64_t area_bytes, const RingParams& p) {
-  (void)area_bytes;
+  if (area_bytes < area_size(p)) throw Error(Errc::invalid_argument, {}, "ring area smaller than its parameters need");
   auto* c = new (area) RingControl{};
   c->capacity = p.capacity;
   c->max_message = max_message_for(p.capacity);
@@ -303,11 +302,11 @@ RingView attach_area(std::string_view name, std::byte* area, std::uint64_t area_
   auto corrupt = [&](const std::string& what) { return Error(Errc::corrupt, seg, "corrupt ring: " + what); };
   if (area_bytes < sizeof(RingControl)) throw corrupt("area smaller than its control block");
   auto* c = reinterpret_cast<RingControl*>(area);
-  if (!ceil_pow2_ok(c->capacity) || c->capacity < kMinCapacity) {
+  if (!std::has_single_bit(c->capacity) || c->capacity < kMinCapacity) {
     throw corrupt("capacity " + std::to_string(c->capacity) + " is not a power of two >= 4096");
   }
   if (c->max_message != max_message_for(c->capacity)) throw corrupt("max_message does not match capacity");
-  if (c->max_readers < 1 || c->max_readers > 4096 || c->max_writers < 1 || c->max_writers > 4096) {
+  if (c->max_readers < 1 || c->max_readers > kMaxSlots || c->max_writers < 1 || c->max_writers > kMaxSlots) {
     throw corrupt("slot counts out of range");
   }
   if (c->behavior > 1) throw corrupt("unknown write behavior " + std::to_string(c->behavior));
@@ -422,8 +421,7 @@ WriteStatus RingWriter::wait_for_space(std::uint64_t end, std::optional<Clock::t
   RingControl& c = *view_.control;
   for (std::uint32_t i = 0; i < timing_.spin_iterations; ++i) {
     cpu_relax();
-    cached_readers_generation_ = ~std::uint64_t{0};
-    if (space_available(end)) return WriteStatus::ok;
+    if (space_available(end)) return WriteStatus::ok;  // re-scans: the cached minimum fell short
   }
   std::uint64_t last_min = cached_min_cursor_;
   auto last_progress = Clock::now();
@@ -433,7 +431,6 @@ WriteStatus RingWriter::wait_for_space(std::uint64_t end, std::optional<Clock::t
     c.space_waiters.fetch_add(1, mo_relaxed);
     std::atomic_thread_fence(mo_seq_cst);  // pairs with the fence in RingReader::publish
     const std::uint32_t epoch = c.space_epoch.load(mo_acquire);  // pairs with the reader's release bump
-    cached_readers_generation_ = ~std::uint64_t{0};
     bool ok = space_available(end);
     if (!ok) {
       nanoseconds wait = timing_.recovery_timeout;
@@ -441,7 +438,6 @@ WriteStatus RingWriter::wait_for_space(std::uint64_t end, std::optional<Clock::t
       if (wait.count() > 0) platform::wait_on_address(c.space_epoch, epoch, wait);
     }
     c.space_waiters.fetch_sub(1, mo_relaxed);
-    cached_readers_generation_ = ~std::uint64_t{0};
     if (ok || space_available(end)) return WriteStatus::ok;
     const auto now = Clock::now();
     if (cached_min_cursor_ != last_min) {
@@ -620,17 +616,8 @@ void RingReader::register_slot() {
       s.progress_ns.store(now_ns(), mo_relaxed);
       slot_ptr_ = &s;
       owner_word_ = make_owner(gen, SlotState::active);
-      const bool block = c.behavior == static_cast<std::uint32_t>(WriteBehavior::block);
-      std::uint32_t ticket = 0;
-      // In Block mode, place the cursor under the turn: no reservation is in progress, and
-      // the next holder sees the new readers_generation and our cursor.
-      if (block) take_turn(view_, s.ticket, nullptr, options_.timing, std::nullopt, false, ticket);
-      const bool placed = place_cursor(options_.start);
-      std::uint64_t claiming = make_owner(gen, SlotState::claiming);
-      const bool ok = s.owner.compare_exchange_strong(
-          claiming, placed ? owner_word_ : make_owner(gen, SlotState::free), mo_acq_rel);
-      c.readers_generation.fetch_add(1, mo_release);
-      if (block) release_turn_word(view_, s.ticket, ticket);
+      bool ok = false;
+      const bool placed = activate_slot(gen, options_.start, ok);
       if (!placed) {
         slot_ptr_ = nullptr;
         throw Error(Errc::corrupt, view_.name, "corrupt ring: head, tail and tail_intent are inconsistent");
@@ -645,6 +632,27 @@ void RingReader::register_slot() {
   }
   throw Error(Errc::slots_full, view_.name,
               "all " + std::to_string(c.max_readers) + " reader slots are taken (raise max_readers)");
+}
+
+// Second half of taking a reader slot (after begin_slot_claim, or an eviction): place the
+// cursor and turn the slot from claiming to active (or back to free if the ring is too
+// corrupt to place a cursor in). In Block mode this happens under the turn: no reservation
+// is in progress, and the next holder sees the new readers_generation and our cursor.
+// Returns whether the cursor was placed; `activated` says whether the slot is ours (false
+// if a reaper freed it meanwhile, having seen the previous owner's dead pid).
+bool RingReader::activate_slot(std::uint64_t generation, StartPosition start, bool& activated) {
+  RingControl& c = *view_.control;
+  ReaderSlot& s = *slot_ptr_;
+  const bool block = c.behavior == static_cast<std::uint32_t>(WriteBehavior::block);
+  std::uint32_t ticket = 0;
+  if (block) take_turn(view_, s.ticket, nullptr, options_.timing, std::nullopt, false, ticket);
+  const bool placed = place_cursor(start);
+  std::uint64_t claiming = make_owner(generation, SlotState::claiming);
+  activated = s.owner.compare_exchange_strong(
+      claiming, placed ? make_owner(generation, SlotState::active) : make_owner(generation, SlotState::free), mo_acq_rel);
+  c.readers_generation.fetch_add(1, mo_release);
+  if (block) release_turn_word(view_, s.ticket, ticket);
+  return placed;
 }
 
 bool RingReader::place_cursor(StartPosition start) {
@@ -706,15 +714,8 @@ bool RingReader::check_still_owner() {
   if (owner_state(o) == SlotState::evicted && owner_generation(o) == owner_generation(owner_word_) &&
       s.owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::claiming), mo_acq_rel)) {
     owner_word_ = make_owner(owner_generation(o), SlotState::active);
-    const bool block = view_.control->behavior == static_cast<std::uint32_t>(WriteBehavior::block);
-    std::uint32_t ticket = 0;
-    if (block) take_turn(view_, s.ticket, nullptr, options_.timing, std::nullopt, false, ticket);
-    const bool placed = place_cursor(StartPosition::oldest);
-    if (!placed) pending_corrupt_ = true;  // reported by the next read
-    std::uint64_t claiming = make_owner(owner_generation(o), SlotState::claiming);
-    s.owner.compare_exchange_strong(claiming, owner_word_, mo_acq_rel);
-    view_.control->readers_generation.fetch_add(1, mo_release);
-    if (block) release_turn_word(view_, s.ticket, ticket);
+    bool activated = false;
+    if (!activate_slot(owner_generation(o), StartPosition::oldest, activated)) pending_corrupt_ = true;  // next read
   } else {
     slot_ptr_ = nullptr;
     register_slot();
@@ -759,6 +760,18 @@ void RingReader::maybe_publish() noexcept {
   }
 }
 
+// Jump to the oldest intact record. In a sound ring head > cursor here (the holder moves
+// head past a record before stamping it, and before announcing any overwrite), so a head
+// that does not move us forward means the control block is corrupt: say so, never loop.
+bool RingReader::jump_to_head() noexcept {
+  const std::uint64_t h = view_.control->head.load(mo_acquire);
+  if (h <= cursor_ || h % kRecordAlignment != 0) return false;
+  cursor_ = h;
+  cached_tail_ = cursor_;
+  after_resync_ = true;  // the next record's sequence may leap (the loss): check it by intent
+  return true;
+}
+
 RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out, RecordView* view) {
   RingControl& c = *view_.control;
   const std::uint64_t cap = c.capacity;
@@ -772,17 +785,9 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
     // acquire: pairs with the holder's release of tail_intent, so head is fresh enough.
     return c.tail_intent.load(mo_acquire) > cursor_ + cap;
   };
-  // Jump to the oldest intact record. In a sound ring head > cursor here (the holder moves
-  // head past a record before stamping it, and before announcing any overwrite), so a head
-  // that does not move us forward means the control block is corrupt: say so, never loop.
-  auto resync = [&] {
-    const std::uint64_t h = c.head.load(mo_acquire);
-    if (h <= cursor_ || h % kRecordAlignment != 0) return false;
-    cursor_ = h;
-    cached_tail_ = cursor_;
-    after_resync_ = true;  // the next record's sequence may jump (the loss); check it by intent
-    return true;
-  };
+  auto resync = [&] { return jump_to_head(); };
+  // Lapped (then jump), or else the header is garbage: corrupt.
+  auto lapped_and_jumped = [&] { return lapped_by_intent() && jump_to_head(); };
   if (pending_corrupt_) return Next::corrupt;
   for (;;) {
     if (budget-- == 0) return Next::corrupt;
@@ -801,13 +806,11 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
     const std::uint64_t size = record_size(len);
     const bool known = type == RecordType::claimed || type == RecordType::message || type == RecordType::padding ||
                        type == RecordType::abandoned;
-    const bool sane = known && (type != RecordType::message || len <= c.max_message) &&
-                      (type != RecordType::claimed || len <= c.max_message) && (cursor_ & view_.mask) + size <= cap;
+    // Only padding may exceed the largest message; nothing may cross the end of the data.
+    const bool sane = known && (type == RecordType::padding || len <= c.max_message) &&
+                      (cursor_ & view_.mask) + size <= cap;
     if (!sane) {
-      if (lapped_by_intent()) {  // new payload bytes where our header was
-        if (!resync()) return Next::corrupt;
-        continue;
-      }
+      if (lapped_and_jumped()) continue;  // new payload bytes where our header was
       return Next::corrupt;
     }
     // The record's sequence number says whose lap it belongs to: ours has exactly the one
@@ -821,10 +824,7 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
       continue;
     }
     if (have_expected_ && seq < expected_seq_) {
-      if (lapped_by_intent()) {
-        if (!resync()) return Next::corrupt;
-        continue;
-      }
+      if (lapped_and_jumped()) continue;
       return Next::corrupt;
     }
     if (type == RecordType::claimed) return Next::blocked_on_claim;
@@ -962,7 +962,6 @@ ReadStatus RingReader::peek(RecordView& out, std::optional<nanoseconds> timeout)
 
 bool RingReader::release() noexcept {
   if (peek_next_ == kNoPosition) return false;
-  RingControl& c = *view_.control;
   std::atomic_thread_fence(mo_acquire);
   // Same re-check as after a copy: the header is stamped before anything overwrites it, and
   // a later record at the same place has another sequence number.
@@ -973,9 +972,7 @@ bool RingReader::release() noexcept {
     expected_seq_ = peek_seq_ + 1;
     ++read_;
   } else {
-    cursor_ = std::max(cursor_, c.head.load(mo_acquire));
-    cached_tail_ = cursor_;
-    after_resync_ = true;  // the next record's sequence may leap: the loss
+    (void)jump_to_head();  // if head did not move, the next read says corrupt
   }
   peek_next_ = kNoPosition;
   maybe_publish();
@@ -1069,7 +1066,8 @@ RecoveryReport recover(const RingView& v, const RecoveryOptions& options) {
   // 3. A turn stuck with no live owner: its taker died before recording its ticket.
   if (options.turn_stuck_at) {
     const std::uint32_t t = *options.turn_stuck_at;
-    // seq_cst: pairs with take_turn's seq_cst pending/held stores (see there).
+    // The ticket words are read only about a ticket stuck for a whole recovery timeout, long
+    // after its taker stored them (see take_turn); seq_cst costs nothing on this rare path.
     if (c.now_serving.load(mo_seq_cst) == t && ticket_passed(c.next_ticket.load(mo_seq_cst), t)) {
       bool owned = false;
       auto check = [&](const std::atomic<std::uint64_t>& ticket, const std::atomic<std::uint64_t>& pid,

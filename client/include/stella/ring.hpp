@@ -207,6 +207,7 @@ class LockFreeBufferReader {
 
    private:
     friend class LockFreeBufferReader;
+    View(std::span<const std::byte> payload, std::uint64_t seq) : payload_(payload), seq_(seq) {}
     std::span<const std::byte> payload_;
     std::uint64_t seq_ = 0;
   };

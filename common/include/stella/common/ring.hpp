@@ -182,8 +182,10 @@ class RingReader {
   Next next_record(bool copy, std::vector<std::byte>* out, RecordView* view);
   ReadStatus wait_loop(std::optional<nanoseconds> timeout, bool copy, std::vector<std::byte>* out, RecordView* view);
   bool data_available_seq_cst() const noexcept;
+  bool jump_to_head() noexcept;
   void register_slot();
   bool place_cursor(StartPosition start);  // false: the control block is corrupt
+  bool activate_slot(std::uint64_t generation, StartPosition start, bool& activated);
   bool check_still_owner();
   void maybe_publish() noexcept;
 

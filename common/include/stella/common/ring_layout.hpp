@@ -25,6 +25,8 @@ inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint64_t kRecordAlignment = 16;
 inline constexpr std::uint64_t kRecordHeaderSize = 16;
 inline constexpr std::uint64_t kMinCapacity = 4096;
+inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;  // 1 TiB
+inline constexpr std::uint32_t kMaxSlots = 4096;                       // readers, and writers
 inline constexpr std::uint64_t kNoPosition = ~std::uint64_t{0};
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "mapped memory needs lock-free 64-bit atomics");
