@@ -12,6 +12,7 @@
 #include "stella/common/platform/shm.hpp"
 #include "stella/config/config.hpp"
 #include "stella/daemon/daemon.hpp"
+#include "stella/daemon/health_server.hpp"
 #include "stella/daemon/notifier.hpp"
 #include "stella/daemon/protocol.hpp"
 #include "stella/daemon/reaper.hpp"
@@ -118,6 +119,54 @@ TEST_CASE("protocol: responses round-trip, errors carry code and message") {
   CHECK_THROWS_AS((void)proto::decode_response("{\"protocol\":1}"), proto::ProtocolError);
 }
 
+TEST_CASE("protocol: the appended daemon fields round-trip; a status without them (an older daemon) still decodes") {
+  proto::StatusReport r;
+  r.daemon.version = "0.1.0";
+  r.daemon.reload_failures = 3;
+  r.daemon.reload_failed_unix_ns = 1'700'000'000'000'000'000ULL;
+  r.daemon.reload_error = "refused, the running config is kept: x.toml:5:17: ...";
+  r.daemon.connections = 12;
+  r.daemon.max_connections = 704;
+  r.daemon.open_files_limit = 1024;
+  r.daemon.connections_dropped = 9;
+  r.daemon.connections_evicted = 4;
+  r.daemon.accept_failures = 2;
+  proto::SegmentReport missing;
+  missing.name = "m";
+  missing.kind = "ring";
+  missing.state = "missing";
+  missing.detail = "cannot create it: not enough shared memory";
+  r.segments = {missing};
+  const auto decoded = proto::decode_response(proto::encode_status(r));
+  REQUIRE(decoded.status);
+  CHECK(*decoded.status == r);
+  const std::string table = proto::render_table(r);
+  CHECK(table.find("(3 failed)") != std::string::npos);
+  CHECK(table.find("status socket: 12 connections (cap 704, open-file limit 1024), dropped 9 (4 for newer ones), "
+                   "accept failures 2") != std::string::npos);
+  CHECK(table.find("cannot create it: not enough shared memory") != std::string::npos);
+
+  // What a daemon built before these fields sends (the 3e03976 shape): decoded with defaults.
+  const std::string old_daemon =
+      R"({"protocol":1,"ok":true,"command":"status","result":{"daemon":{"version":"0.1.0","pid":7,"uptime_ns":1,)"
+      R"("config":"c","socket":"s","reap_interval_ns":100,"reap_passes":2,"last_reap_age_ns":3,"reloads":1},)"
+      R"("health":"healthy","problems":[],"segments":[]}})";
+  const auto old = proto::decode_response(old_daemon);
+  REQUIRE(old.status);
+  CHECK(old.status->daemon.reloads == 1);
+  CHECK(old.status->daemon.reload_failed_unix_ns == 0);
+  CHECK(old.status->daemon.max_connections == 0);
+  CHECK(proto::render_table(*old.status).find("status socket:") == std::string::npos);  // nothing made up
+}
+
+TEST_CASE("HealthServer::connection_cap: sized from the open-file limit, within its floor and ceiling") {
+  CHECK(HealthServer::connection_cap(1024) == 1024 - 256 - 64);
+  CHECK(HealthServer::connection_cap(512) == 512 - 128 - 64);
+  CHECK(HealthServer::connection_cap(64) == HealthServer::kMinConnections);
+  CHECK(HealthServer::connection_cap(std::uint64_t{1} << 20) == HealthServer::kMaxConnectionsCeiling);
+  CHECK(HealthServer::connection_cap(std::nullopt) == HealthServer::kDefaultConnections);
+}
+
 TEST_CASE("assess: degraded on lag, eviction, refusal and a recent recovery") {
   config::DaemonConfig d;
   proto::DaemonReport dr;
@@ -135,6 +184,21 @@ TEST_CASE("assess: degraded on lag, eviction, refusal and a recent recovery") {
   CHECK(with([](auto& x) { x.readers = {{0, 1, 0, 10, 0, 0, true, false}}; }).health == proto::Health::degraded);
   CHECK(with([](auto& x) { x.readers = {{0, 1, 0, 10, 0, 0, false, true}}; }).health == proto::Health::degraded);
   CHECK(with([](auto& x) { x.state = "refused"; }).health == proto::Health::degraded);
+  CHECK(with([](auto& x) { x.state = "missing"; }).health == proto::Health::degraded);
+  {
+    // A failed reload: degraded, saying when and why, until one succeeds (the field is 0).
+    proto::DaemonReport failed = dr;
+    failed.config = "/etc/stella/stella.toml";
+    failed.reload_failed_unix_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>((now - std::chrono::seconds(3)).time_since_epoch()).count());
+    failed.reload_error = "refused: x";
+    const auto a = assess(failed, {s}, d, now);
+    CHECK(a.health == proto::Health::degraded);
+    REQUIRE(a.problems.size() == 1);
+    CHECK(a.problems[0].find("the last reload, at ") == 0);
+    CHECK(a.problems[0].find(" UTC (3000 ms ago), failed: refused: x; the running config is not "
+                             "/etc/stella/stella.toml until a reload succeeds") != std::string::npos);
+  }
   const auto ns = [](std::chrono::system_clock::time_point t) {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
   };
