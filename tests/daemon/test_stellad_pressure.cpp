@@ -401,7 +401,7 @@ Observation observe(test::Stellad& d, std::chrono::seconds duration) {
       if (o.first.is_null()) o.first = j;
       o.last = j;
       o.max_reap_age_ns = std::max(o.max_reap_age_ns, j["daemon"]["last_reap_age_ns"].get<std::uint64_t>());
-      o.max_connections_seen = std::max(o.max_connections_seen, j["daemon"]["connections"].get<std::uint64_t>());
+      o.max_connections_seen = std::max(o.max_connections_seen, j["daemon"].value("connections", std::uint64_t{0}));
     }
     o.max_fds = std::max(o.max_fds, fd_count(pid));
     o.max_rss_kib = std::max(o.max_rss_kib, status_value_kib(pid, "VmRSS"));
