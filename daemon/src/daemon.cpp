@@ -97,7 +97,8 @@ std::string one_line(std::string text) {
   for (std::size_t i = 0; (i = text.find("\n", i)) != std::string::npos;) {
     std::size_t j = i + 1;
     while (j < text.size() && text[j] == ' ') ++j;
-    text.replace(i, j - i, "; ");
+    const bool after_colon = i > 0 && text[i - 1] == ':';  // "problem(s):" then the list
+    text.replace(i, j - i, after_colon ? " " : "; ");
   }
   return text;
 }
@@ -301,7 +302,7 @@ struct Daemon::Impl {
     for (const std::string& name : s.refused) {
       not_applied.push_back("segment '" + name + "' refused (see its detail)");
     }
-    for (const std::string& f : s.failed) not_applied.push_back("segment " + f);
+    for (const std::string& f : s.failed) not_applied.push_back("cannot create segment " + f);
     if (not_applied.empty()) {
       reload_failed_unix_ns = 0;  // the running config is the file again
       reload_error.clear();

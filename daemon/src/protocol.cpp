@@ -479,10 +479,10 @@ std::string render_table(const StatusReport& r) {
   if (r.daemon.reload_failures != 0) out << " (" << r.daemon.reload_failures << " failed)";
   out << "\n";
   if (r.daemon.max_connections != 0) {
-    out << "status socket: " << r.daemon.connections << " connections (cap " << r.daemon.max_connections;
+    out << "status socket: " << r.daemon.connections << " open (cap " << r.daemon.max_connections;
     if (r.daemon.open_files_limit != 0) out << ", open-file limit " << r.daemon.open_files_limit;
-    out << "), dropped " << r.daemon.connections_dropped << " (" << r.daemon.connections_evicted
-        << " for newer ones), accept failures " << r.daemon.accept_failures << "\n";
+    out << "), " << r.daemon.connections_dropped << " dropped (" << r.daemon.connections_evicted
+        << " for newer ones), " << r.daemon.accept_failures << " failed accepts\n";
   }
   for (const std::string& p : r.problems) out << "  ! " << p << "\n";
   out << "\n";
@@ -499,9 +499,9 @@ std::string render_table(const StatusReport& r) {
                                    : (mapped ? "gen " + std::to_string(s.generation) : "-"),
                     ring && mapped ? std::to_string(s.writers.size()) : "-",
                     ring && mapped ? std::to_string(s.readers.size()) : "-",
-                    ring ? std::to_string(s.counters.recoveries()) : "-",
-                    ring ? std::to_string(s.counters.reaps()) : "-",
-                    ring ? std::to_string(s.counters.readers_evicted) : "-", s.state});
+                    ring && mapped ? std::to_string(s.counters.recoveries()) : "-",
+                    ring && mapped ? std::to_string(s.counters.reaps()) : "-",
+                    ring && mapped ? std::to_string(s.counters.readers_evicted) : "-", s.state});
   }
   std::vector<std::size_t> width(head.size());
   for (std::size_t c = 0; c < head.size(); ++c) {

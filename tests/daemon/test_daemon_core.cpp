@@ -142,8 +142,8 @@ TEST_CASE("protocol: the appended daemon fields round-trip; a status without the
   CHECK(*decoded.status == r);
   const std::string table = proto::render_table(r);
   CHECK(table.find("(3 failed)") != std::string::npos);
-  CHECK(table.find("status socket: 12 connections (cap 704, open-file limit 1024), dropped 9 (4 for newer ones), "
-                   "accept failures 2") != std::string::npos);
+  CHECK(table.find("status socket: 12 open (cap 704, open-file limit 1024), 9 dropped (4 for newer ones), "
+                   "2 failed accepts") != std::string::npos);
   CHECK(table.find("cannot create it: not enough shared memory") != std::string::npos);
 
   // What a daemon built before these fields sends (the 3e03976 shape): decoded with defaults.
