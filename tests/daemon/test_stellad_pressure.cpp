@@ -520,7 +520,7 @@ TEST_CASE("stellad under pressure: with a hard limit of 512 files the cap is siz
   CHECK(full.last["daemon"]["connections_evicted"].get<std::uint64_t>() > 0);
   CHECK(flood.idle.dropped > 0);
   // Logged once per burst (the burst lasts as long as the flood), not once per drop.
-  CHECK(count_of(d.log(), "dropping the oldest idle ones") <= 3);
+  CHECK(count_of(d.log(), "dropping the oldest idle ones") <= 5);
 
   // 2. Descriptors run out below the cap (the soft limit lowered under the running daemon,
   // as other descriptors would take them): accept pauses instead of spinning, the cap is
