@@ -1,13 +1,21 @@
 // The daemon's parts driven without a process: the protocol parser and codec, the
-// SegmentManager (create, adopt, refuse, reload, drain) and one Reaper pass.
+// SegmentManager (create, adopt, refuse, reload, drain), one Reaper pass, and a HealthServer
+// on its own io_context (which connection goes when it is full).
 #include <doctest/doctest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asio.hpp>
 #include <cstring>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <optional>
+#include <thread>
 
 #include "stella/common/platform/shm.hpp"
 #include "stella/config/config.hpp"
@@ -333,4 +341,109 @@ TEST_CASE("Notifier: the sd_notify datagram itself (used when libsystemd is abse
   CHECK_FALSE(Notifier::send_datagram("", "READY=1"));
   ::close(fd);
   ::unlink(path.c_str());
+}
+
+namespace {
+
+int connect_unix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+// Polls `condition` (a counter of the server's io thread: there is no event to wait on)
+// until it holds or 10 s pass.
+bool within_10s(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// What the server sent until it closed (nullopt: not closed within `timeout`).
+std::optional<std::string> until_closed(int fd, int timeout_ms) {
+  std::string out;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("HealthServer: when full, a new connection is served and the oldest idle one dropped; a client that has "
+          "sent part of its request is kept") {
+  const std::string path = test::temp_path("health-full") + ".sock";
+  asio::io_context io;
+  HealthServer server(io, path, 0600, std::chrono::seconds(20),
+                      [](const proto::Request&) { return proto::encode_pong(); });
+  // The cap comes from the open-file limit at start(): 128 files give connection_cap(128).
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit low = saved;
+  low.rlim_cur = 128;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  server.start();
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  const std::size_t cap = server.max_connections();
+  CHECK(cap == HealthServer::connection_cap(128));
+  // The io thread, stopped and joined on every way out of the test (a failed REQUIRE too).
+  struct Runner {
+    asio::io_context& io;
+    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+    std::thread thread{[this] { io.run(); }};
+    ~Runner() {
+      io.stop();
+      thread.join();
+    }
+  } runner{io};
+
+  // Oldest: a client that has sent part of a request. Then idle ones up to the cap.
+  const int partial = connect_unix(path);
+  REQUIRE(::send(partial, "STELLA 1 pi", 11, MSG_NOSIGNAL) == 11);
+  REQUIRE(within_10s([&] { return server.open_connections() == 1; }));
+  std::vector<int> idle;
+  for (std::size_t i = 1; i < cap; ++i) idle.push_back(connect_unix(path));
+  REQUIRE(within_10s([&] { return server.open_connections() == cap; }));
+  CHECK(server.evicted() == 0);
+
+  // Full: a well-behaved client is still answered, and the oldest IDLE connection (not the
+  // partial one, older still) was dropped for it.
+  const int client = connect_unix(path);
+  const std::string request = proto::format_request(proto::Command::ping);
+  REQUIRE(::send(client, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  const auto answer = until_closed(client, 10000);
+  REQUIRE(answer);
+  CHECK(answer->find("\"ok\":true") != std::string::npos);
+  const auto first_idle = until_closed(idle.front(), 10000);
+  REQUIRE(first_idle);
+  CHECK(first_idle->empty());  // dropped without an answer
+  CHECK(server.evicted() == 1);
+  pollfd p{partial, POLLIN, 0};
+  CHECK(::poll(&p, 1, 0) == 0);  // still open, nothing sent to it
+  REQUIRE(::send(partial, "ng\n", 3, MSG_NOSIGNAL) == 3);
+  const auto partial_answer = until_closed(partial, 10000);
+  REQUIRE(partial_answer);
+  CHECK(partial_answer->find("\"ok\":true") != std::string::npos);
+
+  for (int fd : idle) ::close(fd);
+  ::close(client);
+  ::close(partial);
+  std::promise<void> stopped;
+  asio::post(io, [&] {
+    server.stop();
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
+  CHECK_FALSE(std::filesystem::exists(path));
 }
