@@ -1,0 +1,27 @@
+// POSIX: a segment NAME is the shared-memory object /stella.NAME, i.e. /dev/shm/stella.NAME.
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "inspect.hpp"
+#include "stella/common/names.hpp"
+
+namespace stella::tools {
+
+std::vector<std::string> list_segment_names() {
+  constexpr std::string_view prefix = "stella.";
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string file = entry.path().filename().string();
+    if (file.size() <= prefix.size() || file.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string name = file.substr(prefix.size());
+    // Lock files and the like that are not segment names are not segments.
+    if (!segment_name_problem(name).empty()) continue;
+    names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace stella::tools
