@@ -349,3 +349,20 @@ TEST_CASE("rm removes segments, but refuses the ones stellad owns unless --force
   CHECK(forced.exit_code == 0);
   CHECK_FALSE(platform::MappedObject::exists(owned));
 }
+
+TEST_CASE("bash completion completes commands, options, formats and segment names") {
+  const std::string ring = test::unique_name("tool-compl");
+  test::SegmentCleanup cleanup(ring);
+  MultiWriterCircularBuffer create(ring, SharedMemoryMode::Create, 4096);
+  auto complete = [](const std::string& words, int cword) {
+    const std::string script = std::string("source ") + STELLA_COMPLETION + "; COMP_WORDS=(" + words +
+                               "); COMP_CWORD=" + std::to_string(cword) + "; _stella; echo \"${COMPREPLY[*]}\"";
+    const CommandResult r = test::run_command("/bin/bash", {"-c", script});
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  CHECK(complete("stella ta", 1) == "tail\n");
+  CHECK(complete("stella tail --format j", 3) == "json\n");
+  CHECK(complete("stella tail --fo", 2) == "--follow --format\n");
+  CHECK(complete("stella stat " + ring.substr(0, ring.size() - 2), 2) == ring + "\n");
+}
