@@ -94,7 +94,9 @@ struct Daemon::Impl {
   Notifier notifier;
   std::unique_ptr<Reaper> reaper;
   std::unique_ptr<HealthServer> server;
-  std::unique_ptr<MetricsServer> metrics;  // [daemon] metrics: Prometheus over HTTP (off by default)
+  // [daemon] metrics: Prometheus over HTTP (off by default). Serves only while io runs; its
+  // destructor closes it (declared after io, so destroyed before it).
+  std::unique_ptr<MetricsServer> metrics;
   BridgeManager bridges;  // [[bridge]] tables: threads of their own (bridge.hpp)
   sys::SignalWatcher signals{io};  // SIGINT, SIGTERM, SIGHUP (platform/signals.hpp)
   Clock::time_point started = Clock::now();
@@ -293,7 +295,6 @@ struct Daemon::Impl {
     bridges.stop_all();
     shutdown_bridges();
     reaper->stop();
-    if (metrics) metrics->stop();
     server->stop();
     if (config.daemon.remove_on_exit) manager.remove_all();
     if (pid_file_written) std::filesystem::remove(*config.daemon.pid_file, ec);
