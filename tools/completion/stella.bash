@@ -1,8 +1,8 @@
 # bash completion for stella (installed as share/bash-completion/completions/stella).
 _stella_segments() {
-  local f
-  for f in /dev/shm/stella.*; do
-    [[ -e $f ]] && printf '%s\n' "${f#/dev/shm/stella.}"
+  local f dir=${STELLA_SEGMENT_DIR:-/dev/shm}
+  for f in "$dir"/stella.*; do
+    [[ -e $f ]] && printf '%s\n' "${f#"$dir"/stella.}"
   done
 }
 

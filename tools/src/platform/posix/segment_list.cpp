@@ -1,5 +1,7 @@
-// POSIX: a segment NAME is the shared-memory object /stella.NAME, i.e. /dev/shm/stella.NAME.
+// POSIX: a segment NAME is the file stella.NAME in the segment directory: /dev/shm (where
+// shm_open puts /stella.NAME), or $STELLA_SEGMENT_DIR when set, as for the library.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -12,7 +14,9 @@ std::vector<std::string> list_segment_names() {
   constexpr std::string_view prefix = "stella.";
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+  const char* dir = std::getenv("STELLA_SEGMENT_DIR");
+  const std::filesystem::path where = dir != nullptr && *dir == '/' ? dir : "/dev/shm";
+  for (const auto& entry : std::filesystem::directory_iterator(where, ec)) {
     const std::string file = entry.path().filename().string();
     if (file.size() <= prefix.size() || file.compare(0, prefix.size(), prefix) != 0) continue;
     std::string name = file.substr(prefix.size());
