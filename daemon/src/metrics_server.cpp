@@ -29,6 +29,16 @@ constexpr MetricField kFields[] = {
     {S::daemon, "reap_passes", "stella_reaper_passes_total", true, 1, "Reaper passes since stellad started."},
     {S::daemon, "last_reap_age_ns", "stella_reaper_last_pass_age_seconds", false, kNs, "Time since the last reaper pass."},
     {S::daemon, "reloads", "stella_reloads_total", true, 1, "Config reloads (SIGHUP) since stellad started."},
+    // Fields of the daemon-pressure branch (issue 14); absent from older status reports, so
+    // their metrics appear once a stellad reports them.
+    {S::daemon, "reload_failures", "stella_reload_failures_total", true, 1, "Reloads refused (invalid config) or failed in part."},
+    {S::daemon, "reload_failed_unix_ns", "stella_reload_failed_timestamp_seconds", false, kNs, "Unix time of a failed reload not yet followed by a good one (0: none)."},
+    {S::daemon, "connections", "stella_status_connections", false, 1, "Status socket connections open now."},
+    {S::daemon, "max_connections", "stella_status_max_connections", false, 1, "Cap on status socket connections."},
+    {S::daemon, "open_files_limit", "stella_daemon_open_files_limit", false, 1, "Soft RLIMIT_NOFILE of stellad (0: none)."},
+    {S::daemon, "connections_dropped", "stella_status_connections_dropped_total", true, 1, "Status connections closed unanswered."},
+    {S::daemon, "connections_evicted", "stella_status_connections_evicted_total", true, 1, "Status connections dropped for a newer one."},
+    {S::daemon, "accept_failures", "stella_status_accept_failures_total", true, 1, "Failed accepts on the status socket."},
 
     {S::segment, "capacity", "stella_segment_capacity_bytes", false, 1, "Ring data bytes, or a blob's largest value."},
     {S::segment, "permissions", "stella_segment_permissions", false, 1, "File mode bits of the segment (e.g. 432 = 0660)."},
