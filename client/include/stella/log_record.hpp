@@ -37,32 +37,47 @@
 
 namespace stella {
 
-inline constexpr std::uint32_t kLogRecordMagic = 0x31524C53u;  // "SLR1" in little-endian memory
+/// First 4 bytes of every log record: "SLR1" in little-endian memory.
+inline constexpr std::uint32_t kLogRecordMagic = 0x31524C53u;
+/// Bytes of the fixed part of a record, before the logger name.
 inline constexpr std::size_t kLogRecordHeaderSize = 36;
+/// Bytes before each field's key and value (their two lengths).
 inline constexpr std::size_t kLogFieldHeaderSize = 4;
-inline constexpr std::size_t kLogMaxName = 0xFFFF;  // logger names, field keys and values
+/// Longest logger name, field key or field value (longer ones are cut).
+inline constexpr std::size_t kLogMaxName = 0xFFFF;
 
-enum class LogLevel : std::uint8_t { trace = 0, debug = 1, info = 2, warn = 3, error = 4, critical = 5 };
+/// Severity of a record, in spdlog's order.
+enum class LogLevel : std::uint8_t {
+  trace = 0,    ///< spdlog::level::trace
+  debug = 1,    ///< spdlog::level::debug
+  info = 2,     ///< spdlog::level::info
+  warn = 3,     ///< spdlog::level::warn
+  error = 4,    ///< spdlog::level::err
+  critical = 5  ///< spdlog::level::critical
+};
 
+/// "trace", "debug", "info", "warning", "error", "critical" (spdlog's names).
 [[nodiscard]] inline std::string_view to_string(LogLevel level) noexcept {
   static constexpr std::string_view names[] = {"trace", "debug", "info", "warning", "error", "critical"};
   const auto i = static_cast<std::size_t>(level);
   return i < std::size(names) ? names[i] : std::string_view("unknown");
 }
 
+/// One structured field: key and value.
 using LogField = std::pair<std::string_view, std::string_view>;
 
 /// A decoded record; its string views point into the decoded bytes.
 struct LogRecordView {
-  LogLevel level = LogLevel::info;
-  std::uint64_t time_unix_ns = 0;
-  std::uint64_t thread_id = 0;
-  std::uint32_t pid = 0;
-  std::string_view logger;
-  std::string_view message;
-  std::vector<LogField> fields;
+  LogLevel level = LogLevel::info;  ///< severity
+  std::uint64_t time_unix_ns = 0;    ///< when it was logged, ns since the Unix epoch (UTC)
+  std::uint64_t thread_id = 0;       ///< the logging thread, as spdlog reports it
+  std::uint32_t pid = 0;             ///< the logging process
+  std::string_view logger;           ///< the logger's name
+  std::string_view message;          ///< the formatted message
+  std::vector<LogField> fields;      ///< structured fields, outermost scope first
 };
 
+/// @cond internal
 namespace log_record_detail {
 template <class T>
 inline void put(std::byte*& p, T v) noexcept {
@@ -81,6 +96,7 @@ inline T get(const std::byte* p) noexcept {
 }
 inline std::string_view clip(std::string_view s) noexcept { return s.substr(0, kLogMaxName); }
 }  // namespace log_record_detail
+/// @endcond
 
 /// Bytes encode_log_record() writes for these parts (names, keys and values longer than
 /// 65535 bytes are cut to that; the message is not).

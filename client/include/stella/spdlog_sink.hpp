@@ -45,6 +45,7 @@ namespace stella {
 /// object lives. Scopes nest; inner fields follow outer ones.
 class LogFields {
  public:
+  /// Pushes `fields` onto this thread's scope; the destructor pops them.
   LogFields(std::initializer_list<std::pair<std::string, std::string>> fields) : count_(fields.size()) {
     for (const auto& f : fields) stack().push_back(f);
   }
@@ -62,18 +63,22 @@ class LogFields {
   std::size_t count_;
 };
 
+/// How a ring_sink behaves on a Block ring.
 struct RingSinkOptions {
   /// Block rings only: how long a record may wait for space (nullopt: not at all; a record
   /// that finds the ring full is dropped). Overwrite rings never wait.
   std::optional<std::chrono::nanoseconds> block_timeout;
 };
 
+/// The spdlog sink: one ring message per log record (see the top of this header).
+/// `Mutex` is std::mutex (ring_sink_mt) or spdlog's null_mutex (ring_sink_st).
 template <class Mutex>
 class ring_sink final : public spdlog::sinks::base_sink<Mutex> {
  public:
   /// Opens the existing ring `ring` as a writer (takes a writer slot). Throws stella::Error.
   explicit ring_sink(std::string_view ring, RingSinkOptions options = {})
       : writer_(ring, SharedMemoryMode::Open), options_(options) {}
+  /// Writes through a writer the caller opened.
   explicit ring_sink(MultiWriterCircularBuffer writer, RingSinkOptions options = {})
       : writer_(std::move(writer)), options_(options) {}
 
@@ -83,9 +88,11 @@ class ring_sink final : public spdlog::sinks::base_sink<Mutex> {
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
   /// Records whose message was cut to fit the ring's largest message.
   [[nodiscard]] std::uint64_t truncated() const noexcept { return truncated_.load(std::memory_order_relaxed); }
+  /// The ring's name.
   [[nodiscard]] const std::string& ring() const noexcept { return writer_.name(); }
 
  protected:
+  /// Encodes `msg` and writes it (spdlog calls this under the sink's mutex).
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const std::string_view logger(msg.logger_name.data(), msg.logger_name.size());
     std::string_view message(msg.payload.data(), msg.payload.size());
@@ -120,7 +127,8 @@ class ring_sink final : public spdlog::sinks::base_sink<Mutex> {
     }
     written_.fetch_add(1, std::memory_order_relaxed);
   }
-  void flush_() override {}  // every record is in the ring once sink_it_ returns
+  /// Nothing to do: every record is in the ring once sink_it_ returns.
+  void flush_() override {}
 
  private:
   MultiWriterCircularBuffer writer_;
@@ -130,7 +138,9 @@ class ring_sink final : public spdlog::sinks::base_sink<Mutex> {
   std::atomic<std::uint64_t> written_{0}, dropped_{0}, truncated_{0};
 };
 
+/// A ring_sink for loggers used by several threads.
 using ring_sink_mt = ring_sink<std::mutex>;
+/// A ring_sink for a logger used by one thread.
 using ring_sink_st = ring_sink<spdlog::details::null_mutex>;
 
 }  // namespace stella
