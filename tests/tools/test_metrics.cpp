@@ -4,6 +4,7 @@
 // return the ring's message count.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <cerrno>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -261,6 +262,40 @@ TEST_CASE("stellad serves /metrics on its configured loopback address, bounded l
   CHECK(::read(idle, &byte, 1) == 0);  // EOF: stellad closed it (well before our 10 s)
   ::close(idle);
   CHECK(d.stop() == std::optional<int>(0));
+}
+
+TEST_CASE("stellad's metrics endpoint closes connections beyond its cap at once, and serves again below it") {
+  const int port = free_port();
+  test::Stellad d("metrics-cap", "metrics = \"127.0.0.1:" + std::to_string(port) + "\"\nclient_timeout = \"20s\"\n", "");
+  d.start();
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto open_idle = [&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return fd;
+  };
+  std::vector<int> idle;
+  for (std::size_t i = 0; i < MetricsServer::kMaxConnections; ++i) idle.push_back(open_idle());
+  // The cap is reached once stellad has accepted them all: a scrape is then refused at once
+  // (EOF long before the 20 s client_timeout; our own 5 s receive timeout would fail it).
+  const int extra = open_idle();
+  timeval tv{5, 0};
+  ::setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string req = "GET /metrics HTTP/1.0\r\n\r\n";
+  (void)!::write(extra, req.data(), req.size());
+  char byte;
+  const ssize_t n = ::read(extra, &byte, 1);
+  const int err = errno;
+  // Closed unread: EOF, or a reset because our request was still unread when it closed.
+  CHECK((n == 0 || (n < 0 && err == ECONNRESET)));
+  CHECK_FALSE((n < 0 && (err == EAGAIN || err == EWOULDBLOCK)));  // not left waiting
+  ::close(extra);
+  for (const int fd : idle) ::close(fd);
+  CHECK(test::eventually([&] { return get(port, "/metrics").rfind("HTTP/1.1 200", 0) == 0; }));
+  d.stop();
 }
 
 TEST_CASE("stellad refuses to start when its metrics address is taken, naming it") {
