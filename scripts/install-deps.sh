@@ -8,6 +8,8 @@ PACKAGES=(build-essential cmake pkg-config ccache
   libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev
   nats-server libnats-dev)
 PACKAGES+=(${STELLA_EXTRA_PACKAGES:-})
+# prometheus: tests/tools/metrics_test scrapes stellad with a real Prometheus server (issue 18).
+PACKAGES+=(prometheus)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

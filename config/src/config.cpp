@@ -31,10 +31,10 @@ using namespace std::string_view_literals;
 // in docs/configuration.md and in the tests.
 using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 4> kTopKeys = {"version", "daemon", "segment", "bridge"};
-constexpr std::array<std::string_view, 13> kDaemonKeys = {
+constexpr std::array<std::string_view, 14> kDaemonKeys = {
     "socket",         "socket_mode", "allow_world_writable", "reap_interval", "log_level", "recovery_timeout",
     "stall_eviction", "lag_warning", "remove_on_exit",       "lock_file",     "pid_file",  "health_window",
-    "client_timeout"};
+    "client_timeout", "metrics"};
 constexpr std::array<std::string_view, 14> kSegmentKeys = {
     "name",  "kind",  "capacity",     "mode",         "max_readers", "max_writers", "permissions", "allow_world_writable",
     "owner", "group", "reader_group", "writer_group", "remove",      "lag_warning"};
@@ -448,6 +448,14 @@ DaemonConfig read_daemon(Checker& c, const toml::table& t) {
   if (auto v = c.boolean(t, prefix, "remove_on_exit")) d.remove_on_exit = *v;
   if (auto v = c.absolute_path(t, prefix, "lock_file")) d.lock_file = *v;
   if (auto v = c.absolute_path(t, prefix, "pid_file")) d.pid_file = *v;
+  if (auto v = c.string(t, prefix, "metrics", "an address such as \"127.0.0.1:9464\", or \"off\""); v && *v != "off") {
+    std::string why;
+    if (auto a = parse_metrics_address(*v, &why)) {
+      d.metrics = *a;
+    } else {
+      c.add(location_of(t.get("metrics")->source()), "daemon.metrics", why);
+    }
+  }
   return d;
 }
 
@@ -1133,6 +1141,7 @@ std::string summary(const Config& config) {
   out << "  socket            " << d.socket.string() << " (mode " << format_mode(d.socket_mode) << ")\n";
   out << "  lock file         " << d.effective_lock_file().string() << "\n";
   out << "  pid file          " << (d.pid_file ? d.pid_file->string() : std::string("none")) << "\n";
+  out << "  metrics           " << (d.metrics ? "http://" + d.metrics->to_string() + "/metrics" : std::string("off")) << "\n";
   out << "  log level         " << to_string(d.log_level) << "\n";
   out << "  reap interval     " << format_duration(d.reap_interval) << "\n";
   out << "  recovery timeout  " << format_duration(d.recovery_timeout) << "\n";

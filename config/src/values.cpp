@@ -179,6 +179,76 @@ std::string format_mode(std::uint32_t mode) {
   return out;
 }
 
+// ---- metrics address ----------------------------------------------------------------------
+
+namespace {
+
+bool is_ipv4(std::string_view s) {
+  int parts = 0;
+  std::size_t at = 0;
+  while (at <= s.size()) {
+    const std::size_t dot = std::min(s.find('.', at), s.size());
+    const std::string_view part = s.substr(at, dot - at);
+    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    if (std::stoi(std::string(part)) > 255) return false;
+    ++parts;
+    at = dot + 1;
+  }
+  return parts == 4;
+}
+
+bool is_ipv6(std::string_view s) {
+  return s.find(':') != std::string_view::npos && s.size() <= 45 &&
+         s.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+}
+
+}  // namespace
+
+bool MetricsAddress::loopback() const {
+  return host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::string MetricsAddress::to_string() const {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::optional<MetricsAddress> parse_metrics_address(std::string_view text, std::string* why) {
+  const std::string example = " (write e.g. \"127.0.0.1:9464\", \"[::1]:9464\", \"9464\" for 127.0.0.1, or \"off\")";
+  MetricsAddress a;
+  std::string_view host, port = text;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      set(why, "metrics address " + in_quotes(text) + ": an IPv6 host is written [HOST]:PORT" + example);
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    if (!is_ipv6(host)) {
+      set(why, "metrics address " + in_quotes(text) + ": " + in_quotes(host) + " is not an IPv6 address" + example);
+      return std::nullopt;
+    }
+  } else if (const std::size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host == "localhost") host = "127.0.0.1";
+    if (!host.empty() && !is_ipv4(host)) {
+      set(why, "metrics address " + in_quotes(text) + ": " + in_quotes(host) +
+                   " is not an IP address (host names are not resolved)" + example);
+      return std::nullopt;
+    }
+  }
+  if (!host.empty()) a.host = std::string(host);
+  unsigned long value = 0;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+      (value = std::stoul(std::string(port))) < 1 || value > 65535) {
+    set(why, "metrics address " + in_quotes(text) + ": the port must be a number from 1 to 65535" + example);
+    return std::nullopt;
+  }
+  a.port = static_cast<std::uint16_t>(value);
+  return a;
+}
+
 std::string_view to_string(LogLevel level) noexcept {
   switch (level) {
     case LogLevel::trace: return "trace";

@@ -13,6 +13,7 @@
 #include "stella/daemon/bridge.hpp"
 #include "stella/daemon/health_server.hpp"
 #include "stella/daemon/instance_lock.hpp"
+#include "stella/daemon/metrics_server.hpp"
 #include "stella/daemon/notifier.hpp"
 #include "stella/daemon/reaper.hpp"
 #include "stella/daemon/segment_manager.hpp"
@@ -160,6 +161,9 @@ struct Daemon::Impl {
   Notifier notifier;
   std::unique_ptr<Reaper> reaper;
   std::unique_ptr<HealthServer> server;
+  // [daemon] metrics: Prometheus over HTTP (off by default). Serves only while io runs; its
+  // destructor closes it (declared after io, so destroyed before it).
+  std::unique_ptr<MetricsServer> metrics;
   BridgeManager bridges;  // [[bridge]] tables: threads of their own (bridge.hpp)
   sys::SignalWatcher signals{io};  // SIGINT, SIGTERM, SIGHUP (platform/signals.hpp)
   Clock::time_point started = Clock::now();
@@ -272,6 +276,11 @@ struct Daemon::Impl {
       d.lock_file = old.lock_file;
       d.pid_file = old.pid_file;
     }
+    if (d.metrics != old.metrics) {
+      spdlog::warn("reload: a new metrics address takes effect only after a restart; keeping {}",
+                   old.metrics ? old.metrics->to_string() : std::string("off"));
+      d.metrics = old.metrics;
+    }
     if (d.socket_mode != old.socket_mode) {
       try {
         server->set_mode(d.socket_mode);
@@ -287,6 +296,7 @@ struct Daemon::Impl {
     config.segments = next.segments;
     reaper->set_settings(reaper_settings());
     server->set_client_timeout(d.client_timeout);
+    if (metrics) metrics->set_client_timeout(d.client_timeout);
     // Bridges that went (or changed) stop before their segment may go; new ones start after.
     std::vector<config::BridgeConfig> kept;
     for (const config::BridgeConfig& b : config.bridges) {
@@ -396,6 +406,15 @@ struct Daemon::Impl {
       server->start();
     } catch (const std::exception& e) {
       throw StartupError(e.what());
+    }
+    if (d.metrics) {
+      metrics = std::make_unique<MetricsServer>(io, *d.metrics, d.client_timeout,
+                                                [this] { return prometheus_text(status()); });
+      try {
+        metrics->start();
+      } catch (const std::exception& e) {
+        throw StartupError(e.what());
+      }
     }
     wait_for_signal();
 

@@ -134,3 +134,30 @@ TEST_CASE("config_lag: a fraction of capacity or a number of bytes") {
   LagThreshold third{LagThreshold::Unit::fraction, 1.0 / 3.0, 0};
   CHECK(third.bytes_for(4096) == 1366);  // rounded up: never 0 for a positive fraction
 }
+
+TEST_CASE("metrics addresses: host:port, [v6]:port, a bare port on loopback; bad ones say why") {
+  using stella::config::parse_metrics_address;
+  const auto a = parse_metrics_address("127.0.0.1:9464");
+  REQUIRE(a);
+  CHECK(a->host == "127.0.0.1");
+  CHECK(a->port == 9464);
+  CHECK(a->loopback());
+  CHECK(parse_metrics_address("9464")->to_string() == "127.0.0.1:9464");
+  CHECK(parse_metrics_address(":9100")->to_string() == "127.0.0.1:9100");
+  CHECK(parse_metrics_address("localhost:80")->to_string() == "127.0.0.1:80");
+  const auto v6 = parse_metrics_address("[::1]:9464");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(v6->to_string() == "[::1]:9464");
+  CHECK(v6->loopback());
+  CHECK_FALSE(parse_metrics_address("0.0.0.0:9464")->loopback());
+  std::string why;
+  CHECK_FALSE(parse_metrics_address("example.com:9464", &why));
+  CHECK(why.find("not an IP address") != std::string::npos);
+  CHECK_FALSE(parse_metrics_address("127.0.0.1:0", &why));
+  CHECK(why.find("1 to 65535") != std::string::npos);
+  CHECK_FALSE(parse_metrics_address("256.0.0.1:1", &why));
+  CHECK_FALSE(parse_metrics_address("[::1]9464", &why));
+  CHECK(why.find("[HOST]:PORT") != std::string::npos);
+  CHECK_FALSE(parse_metrics_address("", &why));
+}

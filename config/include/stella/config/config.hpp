@@ -74,6 +74,16 @@ struct Location {
   friend bool operator==(const Location&, const Location&) = default;
 };
 
+/// Where stellad serves Prometheus metrics over HTTP (`[daemon] metrics`).
+struct MetricsAddress {
+  std::string host = "127.0.0.1";  // an IPv4 or IPv6 literal
+  std::uint16_t port = 9464;
+  [[nodiscard]] bool loopback() const;
+  /// "127.0.0.1:9464", "[::1]:9464".
+  [[nodiscard]] std::string to_string() const;
+  friend bool operator==(const MetricsAddress&, const MetricsAddress&) = default;
+};
+
 struct DaemonConfig {
   std::filesystem::path socket = "/run/stella/stellad.sock";
   std::uint32_t socket_mode = 0660;
@@ -94,6 +104,8 @@ struct DaemonConfig {
   /// nullopt: the socket path + ".lock" (see effective_lock_file()).
   std::optional<std::filesystem::path> lock_file;
   std::optional<std::filesystem::path> pid_file;
+  /// Prometheus metrics over HTTP; nullopt ("off", the default) serves none.
+  std::optional<MetricsAddress> metrics;
 
   /// lock_file when set, otherwise socket + ".lock" — also after the socket is overridden
   /// on the command line.
@@ -249,6 +261,9 @@ struct ReloadPlan {
 [[nodiscard]] std::optional<std::uint64_t> parse_size(std::string_view text, std::string* why = nullptr);
 /// Parse a duration ("100ms", "2s", "1m", "500us", "1h", "10ns"); a bare number is refused.
 [[nodiscard]] std::optional<Duration> parse_duration(std::string_view text, std::string* why = nullptr);
+/// Parse a metrics address: "HOST:PORT" (HOST an IPv4 literal, "[IPv6]" or "localhost"),
+/// or a bare "PORT"/":PORT" on 127.0.0.1. Ports are 1-65535.
+[[nodiscard]] std::optional<MetricsAddress> parse_metrics_address(std::string_view text, std::string* why = nullptr);
 /// "64 MiB", "1000 B": the largest binary unit that divides the size exactly, else bytes.
 [[nodiscard]] std::string format_size(std::uint64_t bytes);
 /// "100ms", "2s", "1m": exact in the largest unit that divides it.
