@@ -187,6 +187,10 @@ bool LockFreeBufferReader::release() noexcept { return reader_->release(); }
 std::uint64_t LockFreeBufferReader::messages_read() const noexcept { return reader_->messages_read(); }
 std::uint64_t LockFreeBufferReader::messages_lost() const noexcept { return reader_->messages_lost(); }
 const std::string& LockFreeBufferReader::name() const noexcept { return segment_.name(); }
+// From the geometry kept privately at open (the mask), not re-read from the mapping.
+std::size_t LockFreeBufferReader::max_message_size() const noexcept {
+  return static_cast<std::size_t>(ring::max_message_for(reader_->view().mask + 1));
+}
 
 std::string_view to_string(WriteResult r) noexcept {
   switch (r) {

@@ -223,6 +223,8 @@ class LockFreeBufferReader {
   /// Messages overwritten before this reader could read them (Overwrite mode).
   [[nodiscard]] std::uint64_t messages_lost() const noexcept;
   [[nodiscard]] const std::string& name() const noexcept;
+  /// The ring's largest message (capacity/2 - 16 bytes): a buffer this large holds any message.
+  [[nodiscard]] std::size_t max_message_size() const noexcept;
 
   [[nodiscard]] ring::RingReader& core() noexcept { return *reader_; }
 
