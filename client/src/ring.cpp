@@ -124,6 +124,11 @@ WriteBehavior MultiWriterCircularBuffer::behavior() const noexcept {
              : WriteBehavior::Overwrite;
 }
 
+// Out of line so that the shared library need not export the ring core.
+MultiWriterCircularBuffer::Claim::~Claim() { abort(); }
+void MultiWriterCircularBuffer::Claim::commit() noexcept { writer_->commit(r_); }
+void MultiWriterCircularBuffer::Claim::abort() noexcept { writer_->abort(r_); }
+
 bool MultiWriterCircularBuffer::remove(std::string_view name) { return platform::MappedObject::unlink(name); }
 
 // --- reader ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stella/common/export.h"
 #include "stella/common/platform/shm.hpp"
 #include "stella/common/ring.hpp"
 #include "stella/serializer.hpp"
@@ -55,7 +56,7 @@ struct RingOptions {
 /// The writer side. Many processes (and many instances) may write to one ring at once;
 /// arriving writers are served in arrival order. One instance must not be used by two
 /// threads at once: open one per thread.
-class MultiWriterCircularBuffer {
+class STELLA_API MultiWriterCircularBuffer {
  public:
   class Claim;
 
@@ -124,19 +125,19 @@ class MultiWriterCircularBuffer {
 };
 
 /// A claimed record. Move-only; aborts on destruction unless committed.
-class MultiWriterCircularBuffer::Claim {
+class STELLA_API MultiWriterCircularBuffer::Claim {
  public:
   Claim(Claim&& other) noexcept : writer_(other.writer_), r_(other.r_) { other.r_.position = ring::kNoPosition; }
   Claim& operator=(Claim&&) = delete;
   Claim(const Claim&) = delete;
   Claim& operator=(const Claim&) = delete;
-  ~Claim() { abort(); }
+  ~Claim();
 
   [[nodiscard]] std::span<std::byte> data() const noexcept { return {r_.payload, r_.length}; }
   /// Publishes the record to readers.
-  void commit() noexcept { writer_->commit(r_); }
+  void commit() noexcept;
   /// Withdraws the record; readers skip it.
-  void abort() noexcept { writer_->abort(r_); }
+  void abort() noexcept;
 
  private:
   friend class MultiWriterCircularBuffer;
@@ -167,7 +168,7 @@ enum class ReadResult {
 
 /// One independent reader with its own cursor. Reading takes no lock and never slows
 /// writers or other readers. One instance must not be used by two threads at once.
-class LockFreeBufferReader {
+class STELLA_API LockFreeBufferReader {
  public:
   /// Opens the ring `name` and takes a reader slot. Throws stella::Error: not_found,
   /// wrong_kind, corrupt, version_mismatch, slots_full (all max_readers slots taken).
@@ -234,7 +235,7 @@ class LockFreeBufferReader {
   std::vector<std::byte> scratch_;
 };
 
-[[nodiscard]] std::string_view to_string(WriteResult r) noexcept;
-[[nodiscard]] std::string_view to_string(ReadResult r) noexcept;
+[[nodiscard]] STELLA_API std::string_view to_string(WriteResult r) noexcept;
+[[nodiscard]] STELLA_API std::string_view to_string(ReadResult r) noexcept;
 
 }  // namespace stella

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "stella/common/error.hpp"
+#include "stella/common/export.h"
 #include "stella/common/platform/shm.hpp"
 #include "stella/serializer.hpp"
 
@@ -47,7 +48,7 @@ struct SharedMemoryOptions {
   platform::Permissions permissions{};
 };
 
-class SharedMemory {
+class STELLA_API SharedMemory {
  public:
   class WriteClaim;
 
@@ -161,7 +162,7 @@ class SharedMemory {
 };
 
 /// A write in progress, holding the writer lock until commit() or destruction.
-class SharedMemory::WriteClaim {
+class STELLA_API SharedMemory::WriteClaim {
  public:
   WriteClaim(WriteClaim&& other) noexcept;
   WriteClaim& operator=(WriteClaim&&) = delete;

@@ -11,8 +11,8 @@
  * | stella_blob     | stella::SharedMemory               |
  *
  * A C program and a C++ program (or a Python or .NET one through this API) exchange
- * messages through the same ring. C11; no C++ type appears here. Link `-lstella`
- * (pkg-config `stella`, or CMake `stella::stella`).
+ * messages through the same ring. C11; no C++ type appears here. Link libstella.so
+ * (pkg-config `stella-c`, or CMake `stella::stella`).
  *
  * @par Results
  * Every fallible function returns an `int` that is a ::stella_status: ::STELLA_OK (0) on

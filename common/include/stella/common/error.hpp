@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "stella/common/export.h"
+
 namespace stella {
 
 enum class Errc {
@@ -33,11 +35,11 @@ enum class Errc {
 };
 
 /// Short stable name of an error code ("not_found", ...).
-[[nodiscard]] std::string_view to_string(Errc code) noexcept;
+[[nodiscard]] STELLA_API std::string_view to_string(Errc code) noexcept;
 
 /// The exception thrown when an operation cannot be carried out.
 /// what() reads "stella: segment 'NAME': MESSAGE" (or "stella: MESSAGE" without a segment).
-class Error : public std::runtime_error {
+class STELLA_API Error : public std::runtime_error {
  public:
   Error(Errc code, std::string segment, const std::string& message);
   [[nodiscard]] Errc code() const noexcept { return code_; }
@@ -49,6 +51,6 @@ class Error : public std::runtime_error {
 };
 
 /// Builds an Error from the current errno, e.g. os_error("shm_open", name).
-[[nodiscard]] Error os_error(std::string_view what, std::string segment, int err);
+[[nodiscard]] STELLA_API Error os_error(std::string_view what, std::string segment, int err);
 
 }  // namespace stella
