@@ -86,7 +86,7 @@ thread_local stella_error t_last{STELLA_OK, {}, {}};
 
 void copy_cut(char* dst, std::size_t size, std::string_view src) noexcept {
   const std::size_t n = std::min(size - 1, src.size());
-  std::memcpy(dst, src.data(), n);
+  if (n > 0) std::memcpy(dst, src.data(), n);  // src.data() may be null when empty
   dst[n] = '\0';
 }
 
