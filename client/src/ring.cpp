@@ -4,6 +4,7 @@
 
 #include "stella/common/error.hpp"
 #include "stella/common/platform/shm.hpp"
+#include "naming.hpp"
 
 namespace stella {
 
@@ -129,6 +130,8 @@ MultiWriterCircularBuffer::Claim::~Claim() { abort(); }
 void MultiWriterCircularBuffer::Claim::commit() noexcept { writer_->commit(r_); }
 void MultiWriterCircularBuffer::Claim::abort() noexcept { writer_->abort(r_); }
 
+void MultiWriterCircularBuffer::rethrow_naming_segment(const Error& e) const { detail::rethrow_naming(e, name()); }
+
 bool MultiWriterCircularBuffer::remove(std::string_view name) { return platform::MappedObject::unlink(name); }
 
 // --- reader ------------------------------------------------------------------------------
@@ -187,6 +190,8 @@ std::optional<LockFreeBufferReader::View> LockFreeBufferReader::peek(std::option
   if (s != ring::ReadStatus::ok) throw_read_error(name(), s);
   return View(rv.payload, rv.seq);
 }
+
+void LockFreeBufferReader::rethrow_naming_segment(const Error& e) const { detail::rethrow_naming(e, name()); }
 
 bool LockFreeBufferReader::release() noexcept { return reader_->release(); }
 std::uint64_t LockFreeBufferReader::messages_read() const noexcept { return reader_->messages_read(); }

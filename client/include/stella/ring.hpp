@@ -81,17 +81,19 @@ class STELLA_API MultiWriterCircularBuffer {
   /// Never waits: WouldBlock if the turn is taken or (Block) there is no space.
   [[nodiscard]] WriteResult try_write_bytes(std::span<const std::byte> bytes);
 
+  /// Encodes `value` with `serializer` and writes it. A serializer failure throws
+  /// Error(serialization) naming this ring.
   template <class T, class S>
     requires SerializerFor<S, T>
   WriteResult write(const T& value, const S& serializer,
                     std::optional<std::chrono::nanoseconds> timeout = std::nullopt) {
-    serializer.serialize(value, scratch_);
+    encode(value, serializer);
     return write_bytes(scratch_, timeout);
   }
   template <class T, class S>
     requires SerializerFor<S, T>
   [[nodiscard]] WriteResult try_write(const T& value, const S& serializer) {
-    serializer.serialize(value, scratch_);
+    encode(value, serializer);
     return try_write_bytes(scratch_);
   }
 
@@ -118,6 +120,16 @@ class STELLA_API MultiWriterCircularBuffer {
   WriteResult write_impl(std::span<const std::byte> bytes, std::optional<ring::Clock::time_point> deadline,
                          bool try_only);
   std::optional<Claim> claim_impl(std::size_t size, std::optional<ring::Clock::time_point> deadline, bool try_only);
+  template <class T, class S>
+  void encode(const T& value, const S& serializer) {
+    try {
+      serializer.serialize(value, scratch_);
+    } catch (const Error& e) {
+      rethrow_naming_segment(e);
+    }
+  }
+  /// Called inside a catch handler: rethrows `e`, with this ring's name if it had none.
+  [[noreturn]] void rethrow_naming_segment(const Error& e) const;
 
   Segment segment_;
   std::unique_ptr<ring::RingWriter> writer_;
@@ -185,18 +197,22 @@ class STELLA_API LockFreeBufferReader {
   /// Waits (spin, then sleep on a futex) up to `timeout`; nullopt waits forever.
   ReadResult read_bytes(std::vector<std::byte>& out, std::optional<std::chrono::nanoseconds> timeout);
 
+  /// Never waits: decodes the next message into `out`; false when there is none. Bytes the
+  /// serializer cannot decode throw Error(serialization) naming this ring (the message is
+  /// consumed).
   template <class T, class S>
     requires SerializerFor<S, T>
   bool try_read(const S& serializer, T& out) {
     if (!try_read_bytes(scratch_)) return false;
-    serializer.deserialize(scratch_, out);
+    decode(serializer, out);
     return true;
   }
+  /// Waits up to `timeout` (nullopt: forever) and decodes the next message into `out`.
   template <class T, class S>
     requires SerializerFor<S, T>
   ReadResult read(const S& serializer, T& out, std::optional<std::chrono::nanoseconds> timeout) {
     const ReadResult r = read_bytes(scratch_, timeout);
-    if (r == ReadResult::Ok) serializer.deserialize(scratch_, out);
+    if (r == ReadResult::Ok) decode(serializer, out);
     return r;
   }
 
@@ -230,6 +246,17 @@ class STELLA_API LockFreeBufferReader {
   [[nodiscard]] ring::RingReader& core() noexcept { return *reader_; }
 
  private:
+  template <class T, class S>
+  void decode(const S& serializer, T& out) {
+    try {
+      serializer.deserialize(std::span<const std::byte>(scratch_), out);
+    } catch (const Error& e) {
+      rethrow_naming_segment(e);
+    }
+  }
+  /// Called inside a catch handler: rethrows `e`, with this ring's name if it had none.
+  [[noreturn]] void rethrow_naming_segment(const Error& e) const;
+
   Segment segment_;
   std::unique_ptr<ring::RingReader> reader_;
   std::vector<std::byte> scratch_;
