@@ -40,6 +40,7 @@ enum class WriteResult {
   WouldBlock,  ///< try_write: writing would have had to wait (nothing was written)
 };
 
+/// Options of a writer (and of the ring when it creates it).
 struct RingOptions {
   std::uint32_t max_readers = 32;  ///< reader slots (Create)
   std::uint32_t max_writers = 64;  ///< writer slots (Create); one per open writer
@@ -70,7 +71,9 @@ class STELLA_API MultiWriterCircularBuffer {
   ~MultiWriterCircularBuffer();
   MultiWriterCircularBuffer(const MultiWriterCircularBuffer&) = delete;
   MultiWriterCircularBuffer& operator=(const MultiWriterCircularBuffer&) = delete;
+  /// Movable: the moved-from object must not be used.
   MultiWriterCircularBuffer(MultiWriterCircularBuffer&&) noexcept;
+  /// Movable: the moved-from object must not be used.
   MultiWriterCircularBuffer& operator=(MultiWriterCircularBuffer&&) noexcept;
 
   /// Writes one message. Overwrite mode never waits for readers. Block mode waits for
@@ -90,6 +93,7 @@ class STELLA_API MultiWriterCircularBuffer {
     encode(value, serializer);
     return write_bytes(scratch_, timeout);
   }
+  /// Like write(), but never waits: WouldBlock instead.
   template <class T, class S>
     requires SerializerFor<S, T>
   [[nodiscard]] WriteResult try_write(const T& value, const S& serializer) {
@@ -103,11 +107,16 @@ class STELLA_API MultiWriterCircularBuffer {
   /// try_claim, when it would wait.
   [[nodiscard]] std::optional<Claim> claim(std::size_t size,
                                            std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
+  /// Like claim(), but never waits: nullopt instead.
   [[nodiscard]] std::optional<Claim> try_claim(std::size_t size);
 
+  /// The ring's name.
   [[nodiscard]] const std::string& name() const noexcept;
+  /// Bytes of record data.
   [[nodiscard]] std::size_t capacity() const noexcept;
+  /// The largest message: capacity/2 - 16 bytes.
   [[nodiscard]] std::size_t max_message_size() const noexcept;
+  /// The ring's behaviour when full (its own, fixed when it was created).
   [[nodiscard]] WriteBehavior behavior() const noexcept;
 
   /// Removes the ring's name (mapped instances keep working). False if it did not exist.
@@ -139,12 +148,14 @@ class STELLA_API MultiWriterCircularBuffer {
 /// A claimed record. Move-only; aborts on destruction unless committed.
 class STELLA_API MultiWriterCircularBuffer::Claim {
  public:
+  /// Moves the claim; `other` no longer holds it.
   Claim(Claim&& other) noexcept : writer_(other.writer_), r_(other.r_) { other.r_.position = ring::kNoPosition; }
   Claim& operator=(Claim&&) = delete;
   Claim(const Claim&) = delete;
   Claim& operator=(const Claim&) = delete;
   ~Claim();
 
+  /// The record's bytes, to fill in place (exactly the size claimed).
   [[nodiscard]] std::span<std::byte> data() const noexcept { return {r_.payload, r_.length}; }
   /// Publishes the record to readers.
   void commit() noexcept;
@@ -163,10 +174,12 @@ enum class StartPosition {
   Latest,  ///< only messages written after the reader opened
 };
 
+/// Options of a reader.
 struct ReaderOptions {
-  StartPosition start = StartPosition::Oldest;
+  StartPosition start = StartPosition::Oldest;  ///< where the reader starts
+  /// Waiting with no progress this long triggers crash recovery (a dead writer's record).
   std::chrono::nanoseconds recovery_timeout = std::chrono::seconds(1);
-  std::uint32_t spin_iterations = 200;
+  std::uint32_t spin_iterations = 200;  ///< busy checks before a waiting reader sleeps on a futex
 };
 
 /// Result of a read.
@@ -188,7 +201,9 @@ class STELLA_API LockFreeBufferReader {
   ~LockFreeBufferReader();
   LockFreeBufferReader(const LockFreeBufferReader&) = delete;
   LockFreeBufferReader& operator=(const LockFreeBufferReader&) = delete;
+  /// Movable: the moved-from object must not be used.
   LockFreeBufferReader(LockFreeBufferReader&&) noexcept;
+  /// Movable: the moved-from object must not be used.
   LockFreeBufferReader& operator=(LockFreeBufferReader&&) noexcept;
 
   /// Never waits. True when a message was read into `out`. Throws Error(corrupt) if the
@@ -219,7 +234,9 @@ class STELLA_API LockFreeBufferReader {
   /// Zero copy: the next message in place, without copying. Valid until release().
   class View {
    public:
+    /// The message's bytes, in the ring's memory.
     [[nodiscard]] std::span<const std::byte> data() const noexcept { return payload_; }
+    /// The message's sequence number in the ring.
     [[nodiscard]] std::uint64_t sequence() const noexcept { return seq_; }
 
    private:
@@ -230,6 +247,7 @@ class STELLA_API LockFreeBufferReader {
   };
   /// The next message in place, or nullopt if there is none now.
   [[nodiscard]] std::optional<View> try_peek();
+  /// Like try_peek(), but waits up to `timeout` (nullopt: forever) for a message.
   [[nodiscard]] std::optional<View> peek(std::optional<std::chrono::nanoseconds> timeout);
   /// Moves past the viewed message. In Overwrite mode false means a writer overwrote it
   /// while you looked: discard what you read from the view.
@@ -239,10 +257,12 @@ class STELLA_API LockFreeBufferReader {
   [[nodiscard]] std::uint64_t messages_read() const noexcept;
   /// Messages overwritten before this reader could read them (Overwrite mode).
   [[nodiscard]] std::uint64_t messages_lost() const noexcept;
+  /// The ring's name.
   [[nodiscard]] const std::string& name() const noexcept;
   /// The ring's largest message (capacity/2 - 16 bytes): a buffer this large holds any message.
   [[nodiscard]] std::size_t max_message_size() const noexcept;
 
+  /// The internal reader (tests, stellad).
   [[nodiscard]] ring::RingReader& core() noexcept { return *reader_; }
 
  private:

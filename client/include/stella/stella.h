@@ -370,8 +370,12 @@ STELLA_API void stella_blob_options_init(stella_blob_options* options);
 
 /**
  * @brief Creates and/or opens the blob `name`.
+ * @param name     segment name (NUL-terminated)
+ * @param mode     ::stella_mode
  * @param capacity the largest value in bytes (create and open-or-create; an existing blob must
  *                 be at least this large); ignored by STELLA_OPEN
+ * @param options  NULL for the defaults
+ * @param[out] out the new handle (NULL on failure)
  * @return STELLA_OK, or a failure: INVALID_NAME, NOT_FOUND, ALREADY_EXISTS, WRONG_KIND, TRUNCATED,
  *         BAD_MAGIC, VERSION_MISMATCH, CORRUPT, NO_SPACE, PERMISSION_DENIED, INVALID_ARGUMENT, IO,
  *         OUT_OF_MEMORY.

@@ -13,25 +13,26 @@
 
 namespace stella {
 
+/// What went wrong: the code of every stella::Error (and, plus one, of the C API's stella_status).
 enum class Errc {
-  invalid_name,       // segment name breaks the naming rule
-  not_found,          // no segment of that name
-  already_exists,     // Create on a name that exists
-  truncated,          // the file is smaller than its header says
-  bad_magic,          // not a Stella segment
-  version_mismatch,   // another layout version
-  wrong_kind,         // blob where a ring was expected, or the reverse
-  corrupt,            // header fields inconsistent or checksum wrong
-  no_space,           // the memory could not be reserved (full /dev/shm)
-  permission_denied,  // the OS refused access
-  value_too_large,    // a value or message larger than allowed
-  empty,              // nothing has been written yet
-  serialization,      // a serializer could not encode or decode
-  timeout,            // a bounded wait expired
-  slots_full,         // every reader (or writer) slot is taken
-  invalid_argument,   // a parameter out of its documented range
-  io,                 // any other OS error
-  evicted,            // a stalled reader was evicted from its slot
+  invalid_name,       ///< segment name breaks the naming rule
+  not_found,          ///< no segment of that name
+  already_exists,     ///< Create on a name that exists
+  truncated,          ///< the file is smaller than its header says
+  bad_magic,          ///< not a Stella segment
+  version_mismatch,   ///< another layout version
+  wrong_kind,         ///< blob where a ring was expected, or the reverse
+  corrupt,            ///< header fields inconsistent or checksum wrong
+  no_space,           ///< the memory could not be reserved (full /dev/shm)
+  permission_denied,  ///< the OS refused access
+  value_too_large,    ///< a value or message larger than allowed
+  empty,              ///< nothing has been written yet
+  serialization,      ///< a serializer could not encode or decode
+  timeout,            ///< a bounded wait expired
+  slots_full,         ///< every reader (or writer) slot is taken
+  invalid_argument,   ///< a parameter out of its documented range
+  io,                 ///< any other OS error
+  evicted,            ///< a stalled reader was evicted from its slot
 };
 
 /// Short stable name of an error code ("not_found", ...).
@@ -41,8 +42,11 @@ enum class Errc {
 /// what() reads "stella: segment 'NAME': MESSAGE" (or "stella: MESSAGE" without a segment).
 class STELLA_API Error : public std::runtime_error {
  public:
+  /// `segment` may be empty (an error about no segment in particular).
   Error(Errc code, std::string segment, const std::string& message);
+  /// What went wrong, as a stable code.
   [[nodiscard]] Errc code() const noexcept { return code_; }
+  /// The segment concerned ("" if none).
   [[nodiscard]] const std::string& segment() const noexcept { return segment_; }
 
  private:
