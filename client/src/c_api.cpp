@@ -243,6 +243,9 @@ int stella_writer_open(const char* name, stella_mode mode, size_t capacity, stel
   stella_ring_options o;
   stella_ring_options_init(&o);
   if (!merge_options(options, o)) return bad_struct_size(seg, "stella_ring_options");
+  if (o.recovery_timeout_ns <= 0) {
+    return fail(STELLA_INVALID_ARGUMENT, seg, "stella_writer_open: options.recovery_timeout_ns must be positive");
+  }
   return guarded(seg, [&]() -> int {
     stella::RingOptions ro;
     ro.max_readers = o.max_readers;
@@ -370,6 +373,9 @@ int stella_reader_open(const char* name, const stella_reader_options* options, s
   stella_reader_options o;
   stella_reader_options_init(&o);
   if (!merge_options(options, o)) return bad_struct_size(seg, "stella_reader_options");
+  if (o.recovery_timeout_ns <= 0) {
+    return fail(STELLA_INVALID_ARGUMENT, seg, "stella_reader_open: options.recovery_timeout_ns must be positive");
+  }
   if (o.start != STELLA_START_OLDEST && o.start != STELLA_START_LATEST) {
     return fail(STELLA_INVALID_ARGUMENT, seg, "stella_reader_open: options.start is not a stella_start");
   }

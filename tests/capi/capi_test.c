@@ -310,6 +310,23 @@ static void test_open_errors(void) {
   CHECK_STATUS(stella_writer_open(cap, STELLA_CREATE, 4096, STELLA_OVERWRITE, &ro, &w), STELLA_INVALID_ARGUMENT);
   CHECK(strstr(stella_last_error_message(), "stella_ring_options_init") != NULL);
   CHECK_STATUS(stella_writer_open(cap, (stella_mode)7, 4096, STELLA_OVERWRITE, NULL, &w), STELLA_INVALID_ARGUMENT);
+  stella_ring_options_init(&ro);
+  ro.recovery_timeout_ns = 0;
+  CHECK_STATUS(stella_writer_open(cap, STELLA_CREATE, 4096, STELLA_OVERWRITE, &ro, &w), STELLA_INVALID_ARGUMENT);
+  check_message_names(cap, STELLA_INVALID_ARGUMENT);
+  stella_reader_options rdo;
+  stella_reader_options_init(&rdo);
+  rdo.start = 5;
+  CHECK_STATUS(stella_reader_open(cap, &rdo, &r), STELLA_INVALID_ARGUMENT);
+  /* An older caller's shorter struct: the fields it lacks take their defaults. */
+  stella_ring_options_init(&ro);
+  ro.struct_size = 8; /* knows struct_size and max_readers only */
+  ro.max_readers = 3;
+  ro.recovery_timeout_ns = -5; /* beyond its struct_size: ignored */
+  CHECK_STATUS(stella_writer_open(cap, STELLA_CREATE, 4096, STELLA_OVERWRITE, &ro, &w), STELLA_OK);
+  stella_writer_close(w);
+  w = NULL;
+  CHECK_STATUS(stella_ring_remove(cap), STELLA_OK);
   CHECK_STATUS(stella_writer_open(cap, STELLA_CREATE, 4096, STELLA_OVERWRITE, NULL, NULL), STELLA_INVALID_ARGUMENT);
   CHECK_STATUS(stella_writer_open(NULL, STELLA_CREATE, 4096, STELLA_OVERWRITE, NULL, &w), STELLA_INVALID_ARGUMENT);
   stella_blob_options bo;

@@ -200,7 +200,7 @@ typedef struct stella_ring_options {
   uint32_t max_readers;         /**< reader slots (when creating), 1-1024, default 32 */
   uint32_t max_writers;         /**< writer slots (when creating), 1-1024, default 64 */
   uint32_t spin_iterations;     /**< busy checks before a waiting writer sleeps, default 20 */
-  int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s */
+  int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s; > 0 */
   stella_permissions permissions; /**< of a ring this call creates */
 } stella_ring_options;
 
@@ -282,7 +282,7 @@ typedef struct stella_reader_options {
   uint32_t start;               /**< a ::stella_start, default STELLA_START_OLDEST */
   uint32_t spin_iterations;     /**< busy checks before a waiting reader sleeps, default 200 */
   uint32_t reserved;            /**< 0 */
-  int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s */
+  int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s; > 0 */
 } stella_reader_options;
 
 /** @brief Fills `*options` with the defaults (and sets struct_size). */
