@@ -2,7 +2,10 @@
  * of capi_peer) in both directions, a blob ping-pong, and the error catalogue: every code the
  * C API can produce from C, with a message that names the segment.
  *
- *   capi_test PEER_PATH */
+ * The same messages also cross between languages: a C++ writer process (capi_cxx_peer, the
+ * C++ API) into this C reader, and this C writer into a C++ reader process.
+ *
+ *   capi_test PEER_PATH CXX_PEER_PATH */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 
 static int failures = 0;
 static const char* peer_path = NULL;
+static const char* cxx_peer_path = NULL;
 
 #define CHECK(cond)                                                                                  \
   do {                                                                                               \
@@ -64,6 +68,7 @@ static void remove_names(void) {
 
 /* ---- child processes ---- */
 
+/* Starts args[0] (one of the peers) with args. */
 static pid_t spawn(const char* const* args, int keep_fd) {
   const pid_t pid = fork();
   if (pid < 0) {
@@ -72,7 +77,7 @@ static pid_t spawn(const char* const* args, int keep_fd) {
   }
   if (pid == 0) {
     (void)keep_fd;  /* inherited: no FD_CLOEXEC on the pipe */
-    execv(peer_path, (char* const*)args);
+    execv(args[0], (char* const*)args);
     perror("execv");
     _exit(127);
   }
@@ -110,8 +115,9 @@ enum { WRITERS = 2, PER_WRITER = 3000 };
 
 /* Two writer processes -> this process, Block mode on a small ring (so writers wait for us),
  * every message checked byte by byte and in order per writer; every 7th read first with a
- * buffer too small, which must leave the message in place. */
-static void test_writers_to_reader(void) {
+ * buffer too small, which must leave the message in place. `writer_path` is the C peer, or
+ * the C++ one (then the messages cross from the C++ API to the C API). */
+static void test_writers_to_reader(const char* writer_path) {
   const char* name = unique_name("w2r");
   stella_writer* w = NULL;
   CHECK_STATUS(stella_writer_open(name, STELLA_CREATE, 4096, STELLA_BLOCK, NULL, &w), STELLA_OK);
@@ -130,7 +136,7 @@ static void test_writers_to_reader(void) {
   for (int k = 0; k < WRITERS; ++k) {
     char id[16];
     snprintf(id, sizeof id, "%d", k);
-    const char* args[] = {peer_path, "write", name, id, count, NULL};
+    const char* args[] = {writer_path, "write", name, id, count, NULL};
     pids[k] = spawn(args, -1);
   }
   uint32_t next[WRITERS] = {0};
@@ -177,8 +183,9 @@ static void test_writers_to_reader(void) {
   stella_writer_close(w);
 }
 
-/* This process writes (write and claim/commit) -> a reader process (peek/release). */
-static void test_writer_to_reader_process(void) {
+/* This process writes (write and claim/commit) -> a reader process: the C peer (peek/release)
+ * or the C++ one (read_bytes). */
+static void test_writer_to_reader_process(const char* reader_path) {
   const char* name = unique_name("w2p");
   stella_writer* w = NULL;
   CHECK_STATUS(stella_writer_open(name, STELLA_CREATE, 4096, STELLA_BLOCK, NULL, &w), STELLA_OK);
@@ -188,7 +195,7 @@ static void test_writer_to_reader_process(void) {
   char fd[16], count[16];
   snprintf(fd, sizeof fd, "%d", fds[1]);
   snprintf(count, sizeof count, "%d", PER_WRITER);
-  const char* args[] = {peer_path, "read", name, count, fd, NULL};
+  const char* args[] = {reader_path, "read", name, count, fd, NULL};
   const pid_t pid = spawn(args, fds[1]);
   close(fds[1]);
   /* Wait until the reader holds its slot: a Block ring only waits for registered readers. */
@@ -543,11 +550,12 @@ static void test_status_names(void) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: capi_test PEER_PATH\n");
+  if (argc != 3) {
+    fprintf(stderr, "usage: capi_test PEER_PATH CXX_PEER_PATH\n");
     return 2;
   }
   peer_path = argv[1];
+  cxx_peer_path = argv[2];
   atexit(remove_names);
   alarm(240); /* a hang fails the test instead of stalling CI */
 
@@ -557,8 +565,10 @@ int main(int argc, char** argv) {
   test_ring_operations();
   test_blob_errors();
   test_blob_ping_pong();
-  test_writers_to_reader();
-  test_writer_to_reader_process();
+  test_writers_to_reader(peer_path);
+  test_writer_to_reader_process(peer_path);
+  test_writers_to_reader(cxx_peer_path);      /* C++ writers -> C reader */
+  test_writer_to_reader_process(cxx_peer_path); /* C writer -> C++ reader */
 
   if (failures > 0) {
     fprintf(stderr, "capi_test: %d check(s) failed\n", failures);
