@@ -396,7 +396,8 @@ STELLA_API int stella_blob_try_write(stella_blob* blob, const void* data, size_t
 
 /**
  * @brief Copies the current value into `buffer` and stores its size in `*length`. Never waits,
- * never takes a lock, never returns a torn value.
+ * never takes a lock, never returns a torn value. (The value passes through a thread-local
+ * buffer, which grows to the largest value read and is then reused: no allocation after.)
  * @return STELLA_OK; STELLA_EMPTY (never written); STELLA_BUFFER_TOO_SMALL (`*length` = the size
  *         needed; stella_blob_capacity() always suffices); or a failure: CORRUPT, INVALID_ARGUMENT.
  */
