@@ -66,6 +66,14 @@ static void remove_names(void) {
   }
 }
 
+/* A hang (SIGALRM), an abort or an interrupt still removes the names (a test process, so the
+ * not strictly async-signal-safe unlink calls are acceptable here). */
+static void on_fatal_signal(int sig) {
+  remove_names();
+  fprintf(stderr, "capi_test: signal %d\n", sig);
+  _exit(1);
+}
+
 /* ---- child processes ---- */
 
 /* Starts args[0] (one of the peers) with args. */
@@ -557,6 +565,11 @@ int main(int argc, char** argv) {
   peer_path = argv[1];
   cxx_peer_path = argv[2];
   atexit(remove_names);
+  signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill us before the clean-up */
+  signal(SIGALRM, on_fatal_signal);
+  signal(SIGINT, on_fatal_signal);
+  signal(SIGTERM, on_fatal_signal);
+  signal(SIGABRT, on_fatal_signal); /* a sanitizer report or a failed assert */
   alarm(240); /* a hang fails the test instead of stalling CI */
 
   test_status_names();
