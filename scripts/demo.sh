@@ -18,7 +18,8 @@ BUILD=${STELLA_DEMO_BUILD:-$ROOT/build/demo}
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$ROOT/build/.ccache}
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSTELLA_BUILD_TESTS=OFF -DSTELLA_BUILD_BENCH=OFF >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target stellad shared_memory_example ring_example
+# stella_shared too (issue 16): everything `cmake --install build/demo` installs is then built.
+cmake --build "$BUILD" -j "$JOBS" --target stellad shared_memory_example ring_example stella_shared
 
 STELLAD="$BUILD/daemon/stellad"
 RING="$BUILD/examples/ring_example"

@@ -7,6 +7,11 @@ PACKAGES=(build-essential cmake pkg-config ccache
   nlohmann-json3-dev libmsgpack-cxx-dev libprotobuf-dev protobuf-compiler
   libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev
   nats-server libnats-dev)
+# ---- BEGIN packaging and API docs (issue 16; owner: reach) ----
+# lintian: checks the .deb that cpack builds (tests/install deb_package; about 10 s).
+# doxygen: the API reference from the public headers (docs/api, scripts/test.sh).
+PACKAGES+=(lintian doxygen)
+# ---- END packaging and API docs ----
 PACKAGES+=(${STELLA_EXTRA_PACKAGES:-})
 # prometheus: tests/tools/metrics_test scrapes stellad with a real Prometheus server (issue 18).
 PACKAGES+=(prometheus)

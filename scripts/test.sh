@@ -45,6 +45,13 @@ if grep -rqs 'LABELS.*tsan' "$ROOT/tests"; then
   ctest --test-dir "$BUILD_ROOT/tsan" -j "$JOBS" --output-on-failure --timeout 900 -L tsan
 fi
 
+# ---- BEGIN API reference (issue 16; owner: reach) ----
+# Doxygen (docs/api/Doxyfile.in) over the public headers into build/release/docs/api/html.
+# Any warning fails it: an undocumented public class or member, a bad @param. About 5 s.
+section "API reference (Doxygen)"
+cmake --build "$BUILD_ROOT/release" --target docs
+# ---- END API reference ----
+
 section "all tests passed"
 
 # ---- fuzzing (issue 7; owned by tests/fuzz) -----------------------------------------------

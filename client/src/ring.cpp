@@ -4,6 +4,7 @@
 
 #include "stella/common/error.hpp"
 #include "stella/common/platform/shm.hpp"
+#include "naming.hpp"
 
 namespace stella {
 
@@ -124,6 +125,13 @@ WriteBehavior MultiWriterCircularBuffer::behavior() const noexcept {
              : WriteBehavior::Overwrite;
 }
 
+// Out of line so that the shared library need not export the ring core.
+MultiWriterCircularBuffer::Claim::~Claim() { abort(); }
+void MultiWriterCircularBuffer::Claim::commit() noexcept { writer_->commit(r_); }
+void MultiWriterCircularBuffer::Claim::abort() noexcept { writer_->abort(r_); }
+
+void MultiWriterCircularBuffer::rethrow_naming_segment(const Error& e) const { detail::rethrow_naming(e, name()); }
+
 bool MultiWriterCircularBuffer::remove(std::string_view name) { return platform::MappedObject::unlink(name); }
 
 // --- reader ------------------------------------------------------------------------------
@@ -183,10 +191,16 @@ std::optional<LockFreeBufferReader::View> LockFreeBufferReader::peek(std::option
   return View(rv.payload, rv.seq);
 }
 
+void LockFreeBufferReader::rethrow_naming_segment(const Error& e) const { detail::rethrow_naming(e, name()); }
+
 bool LockFreeBufferReader::release() noexcept { return reader_->release(); }
 std::uint64_t LockFreeBufferReader::messages_read() const noexcept { return reader_->messages_read(); }
 std::uint64_t LockFreeBufferReader::messages_lost() const noexcept { return reader_->messages_lost(); }
 const std::string& LockFreeBufferReader::name() const noexcept { return segment_.name(); }
+// From the geometry kept privately at open (the mask), not re-read from the mapping.
+std::size_t LockFreeBufferReader::max_message_size() const noexcept {
+  return static_cast<std::size_t>(ring::max_message_for(reader_->view().mask + 1));
+}
 
 std::string_view to_string(WriteResult r) noexcept {
   switch (r) {

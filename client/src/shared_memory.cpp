@@ -5,6 +5,7 @@
 
 #include "stella/common/blob.hpp"
 #include "stella/common/names.hpp"
+#include "naming.hpp"
 
 namespace stella {
 
@@ -47,12 +48,6 @@ std::unique_ptr<BlobSegment> open_or_create(std::string_view name, SharedMemoryM
       if (e.code() != Errc::already_exists || round >= 8) throw;
     }
   }
-}
-
-std::string strip_prefix(const std::string& what) {
-  constexpr std::string_view prefix = "stella: ";
-  if (what.compare(0, prefix.size(), prefix) == 0) return what.substr(prefix.size());
-  return what;
 }
 
 }  // namespace
@@ -129,10 +124,7 @@ void SharedMemory::throw_empty() const {
   throw Error(Errc::empty, name(), "empty: nothing has been written to this segment yet");
 }
 
-void SharedMemory::rethrow_naming_segment(const Error& e) const {
-  if (!e.segment().empty()) throw;
-  throw Error(e.code(), name(), strip_prefix(e.what()));
-}
+void SharedMemory::rethrow_naming_segment(const Error& e) const { detail::rethrow_naming(e, name()); }
 
 void SharedMemory::remove() { platform::MappedObject::unlink(name()); }
 

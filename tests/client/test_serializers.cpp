@@ -1,9 +1,11 @@
 // Serializers: round trips, "serialize replaces the buffer", malformed payloads giving
-// Errc::serialization (directly and through SharedMemory, which names the segment), and
+// Errc::serialization (directly, and through SharedMemory and the ring, which name the
+// segment), and
 // a user-written serializer satisfying the concept.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -70,6 +72,28 @@ void check_malformed_in_segment(const S& serializer, const std::vector<std::byte
     FAIL("malformed payload accepted by try_read");
   } catch (const Error& e) {
     CHECK(e.code() == Errc::serialization);
+  }
+
+  // And through a ring: read and try_read name the ring.
+  const auto ring_name = test::unique_name("bad-ring-payload");
+  test::SegmentCleanup ring_cleanup(ring_name);
+  MultiWriterCircularBuffer writer(ring_name, SharedMemoryMode::Create, 4096);
+  LockFreeBufferReader reader(ring_name);
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(writer.write_bytes(payload) == WriteResult::Ok);
+    T result{};
+    try {
+      if (i == 0) {
+        (void)reader.try_read(serializer, result);
+      } else {
+        (void)reader.read(serializer, result, std::chrono::seconds(10));
+      }
+      FAIL("malformed payload accepted from the ring");
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::serialization);
+      CHECK(e.segment() == ring_name);
+      CHECK(std::string(e.what()).find("segment '" + ring_name + "'") != std::string::npos);
+    }
   }
 }
 
@@ -161,6 +185,16 @@ TEST_CASE("JsonSerializer: typed values, nlohmann::json as the dynamic type, mal
   } catch (const Error& e) {
     CHECK(e.code() == Errc::serialization);
     CHECK(e.segment() == name);
+  }
+  const auto ring_name = test::unique_name("json-enc-ring");
+  test::SegmentCleanup ring_cleanup(ring_name);
+  MultiWriterCircularBuffer ring(ring_name, SharedMemoryMode::Create, 4096);
+  try {
+    (void)ring.write(test::Greeting{"\xff\xfe", 1, {}}, s);
+    FAIL("invalid UTF-8 encoded into the ring");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::serialization);
+    CHECK(e.segment() == ring_name);
   }
 }
 #endif

@@ -1,47 +1,36 @@
-# cmake -DBUILD_DIR=... -DWORK_DIR=... -DCONSUMER_DIR=... -DCXX=... -DGENERATOR=... -DLIBDIR=lib
-#       -DINCLUDEDIR=include -P run_install_test.cmake
-set(prefix "${WORK_DIR}/prefix")
+# cmake -DBUILD_DIR=... -DWORK_DIR=... -DCONSUMER_DIR=... -DCXX=... -DCC=... -DGENERATOR=...
+#       -DLIBDIR=lib -DINCLUDEDIR=include -DSOVERSION=0.1 -P run_install_test.cmake
+#
+# Installs into WORK_DIR/installed, then moves the tree to WORK_DIR/moved/stella: every
+# consumer below works from a place neither the build nor the install ever saw.
+set(installed "${WORK_DIR}/installed")
+set(prefix "${WORK_DIR}/moved/stella")
 file(REMOVE_RECURSE "${WORK_DIR}")
-file(MAKE_DIRECTORY "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}/moved")
 
-function(run step)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${step} failed (${rc}):\n${out}\n${err}")
-  endif()
-  set(last_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/consumers.cmake)
 
-# 1. Install the build tree.
-run("cmake --install" "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}")
-foreach(f ${INCLUDEDIR}/stella/stella.hpp ${INCLUDEDIR}/stella/shared_memory.hpp
-          ${INCLUDEDIR}/stella/serializers/json.hpp ${INCLUDEDIR}/stella/common/blob.hpp
-          ${LIBDIR}/libstella.a ${LIBDIR}/libstella_common.a ${LIBDIR}/cmake/Stella/StellaConfig.cmake
-          ${LIBDIR}/pkgconfig/stella.pc)
-  if(NOT EXISTS "${prefix}/${f}")
-    message(FATAL_ERROR "not installed: ${prefix}/${f}")
+# 1. Install the build tree, check what is there, move it.
+run("cmake --install" "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${installed}")
+set(so "${LIBDIR}/libstella.so")
+foreach(f ${INCLUDEDIR}/stella/stella.hpp ${INCLUDEDIR}/stella/stella.h ${INCLUDEDIR}/stella/common/export.h
+          ${INCLUDEDIR}/stella/shared_memory.hpp ${INCLUDEDIR}/stella/serializers/json.hpp
+          ${INCLUDEDIR}/stella/common/blob.hpp ${LIBDIR}/libstella.a ${LIBDIR}/libstella_common.a
+          ${so} ${so}.${SOVERSION} ${LIBDIR}/cmake/Stella/StellaConfig.cmake
+          ${LIBDIR}/pkgconfig/stella.pc ${LIBDIR}/pkgconfig/stella-c.pc)
+  if(NOT EXISTS "${installed}/${f}")
+    message(FATAL_ERROR "not installed: ${installed}/${f}")
   endif()
 endforeach()
+file(GLOB_RECURSE text_files "${installed}/${LIBDIR}/cmake/*" "${installed}/${LIBDIR}/pkgconfig/*")
+foreach(f ${text_files})
+  file(READ "${f}" content)
+  string(FIND "${content}" "${installed}" at)
+  if(NOT at LESS 0)
+    message(FATAL_ERROR "${f} names the install prefix ${installed}: the tree is not relocatable")
+  endif()
+endforeach()
+file(RENAME "${installed}" "${prefix}")
 
-# 2. find_package(Stella) -> stella::client.
-run("configuring the consumer" "${CMAKE_COMMAND}" -S "${CONSUMER_DIR}" -B "${WORK_DIR}/cmake-build"
-    -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
-run("building the consumer" "${CMAKE_COMMAND}" --build "${WORK_DIR}/cmake-build")
-run("running the consumer (CMake)" "${WORK_DIR}/cmake-build/consumer")
-if(NOT last_output MATCHES "^ok stella ")
-  message(FATAL_ERROR "the CMake consumer printed '${last_output}'")
-endif()
-message(STATUS "find_package consumer: ${last_output}")
-
-# 3. pkg-config: the .pc names the configured prefix; point it at the temporary one.
-find_program(PKG_CONFIG NAMES pkg-config pkgconf REQUIRED)
-set(ENV{PKG_CONFIG_PATH} "${prefix}/${LIBDIR}/pkgconfig")
-run("pkg-config" "${PKG_CONFIG}" --define-variable=prefix=${prefix} --cflags --libs stella)
-string(STRIP "${last_output}" flags)
-separate_arguments(flags UNIX_COMMAND "${flags}")
-run("compiling the consumer with pkg-config flags" "${CXX}" "${CONSUMER_DIR}/main.cpp" -o "${WORK_DIR}/pc-consumer" ${flags})
-run("running the consumer (pkg-config)" "${WORK_DIR}/pc-consumer")
-if(NOT last_output MATCHES "^ok stella ")
-  message(FATAL_ERROR "the pkg-config consumer printed '${last_output}'")
-endif()
-message(STATUS "pkg-config consumer: ${last_output}")
+# 2. find_package(Stella) and pkg-config consumers, from the moved tree.
+build_and_run_consumers(install "${prefix}" "${LIBDIR}")

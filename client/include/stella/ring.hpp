@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stella/common/export.h"
 #include "stella/common/platform/shm.hpp"
 #include "stella/common/ring.hpp"
 #include "stella/serializer.hpp"
@@ -39,6 +40,7 @@ enum class WriteResult {
   WouldBlock,  ///< try_write: writing would have had to wait (nothing was written)
 };
 
+/// Options of a writer (and of the ring when it creates it).
 struct RingOptions {
   std::uint32_t max_readers = 32;  ///< reader slots (Create)
   std::uint32_t max_writers = 64;  ///< writer slots (Create); one per open writer
@@ -55,7 +57,7 @@ struct RingOptions {
 /// The writer side. Many processes (and many instances) may write to one ring at once;
 /// arriving writers are served in arrival order. One instance must not be used by two
 /// threads at once: open one per thread.
-class MultiWriterCircularBuffer {
+class STELLA_API MultiWriterCircularBuffer {
  public:
   class Claim;
 
@@ -69,7 +71,9 @@ class MultiWriterCircularBuffer {
   ~MultiWriterCircularBuffer();
   MultiWriterCircularBuffer(const MultiWriterCircularBuffer&) = delete;
   MultiWriterCircularBuffer& operator=(const MultiWriterCircularBuffer&) = delete;
+  /// Movable: the moved-from object must not be used.
   MultiWriterCircularBuffer(MultiWriterCircularBuffer&&) noexcept;
+  /// Movable: the moved-from object must not be used.
   MultiWriterCircularBuffer& operator=(MultiWriterCircularBuffer&&) noexcept;
 
   /// Writes one message. Overwrite mode never waits for readers. Block mode waits for
@@ -80,17 +84,20 @@ class MultiWriterCircularBuffer {
   /// Never waits: WouldBlock if the turn is taken or (Block) there is no space.
   [[nodiscard]] WriteResult try_write_bytes(std::span<const std::byte> bytes);
 
+  /// Encodes `value` with `serializer` and writes it. A serializer failure throws
+  /// Error(serialization) naming this ring.
   template <class T, class S>
     requires SerializerFor<S, T>
   WriteResult write(const T& value, const S& serializer,
                     std::optional<std::chrono::nanoseconds> timeout = std::nullopt) {
-    serializer.serialize(value, scratch_);
+    encode(value, serializer);
     return write_bytes(scratch_, timeout);
   }
+  /// Like write(), but never waits: WouldBlock instead.
   template <class T, class S>
     requires SerializerFor<S, T>
   [[nodiscard]] WriteResult try_write(const T& value, const S& serializer) {
-    serializer.serialize(value, scratch_);
+    encode(value, serializer);
     return try_write_bytes(scratch_);
   }
 
@@ -100,11 +107,16 @@ class MultiWriterCircularBuffer {
   /// try_claim, when it would wait.
   [[nodiscard]] std::optional<Claim> claim(std::size_t size,
                                            std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
+  /// Like claim(), but never waits: nullopt instead.
   [[nodiscard]] std::optional<Claim> try_claim(std::size_t size);
 
+  /// The ring's name.
   [[nodiscard]] const std::string& name() const noexcept;
+  /// Bytes of record data.
   [[nodiscard]] std::size_t capacity() const noexcept;
+  /// The largest message: capacity/2 - 16 bytes.
   [[nodiscard]] std::size_t max_message_size() const noexcept;
+  /// The ring's behaviour when full (its own, fixed when it was created).
   [[nodiscard]] WriteBehavior behavior() const noexcept;
 
   /// Removes the ring's name (mapped instances keep working). False if it did not exist.
@@ -117,6 +129,16 @@ class MultiWriterCircularBuffer {
   WriteResult write_impl(std::span<const std::byte> bytes, std::optional<ring::Clock::time_point> deadline,
                          bool try_only);
   std::optional<Claim> claim_impl(std::size_t size, std::optional<ring::Clock::time_point> deadline, bool try_only);
+  template <class T, class S>
+  void encode(const T& value, const S& serializer) {
+    try {
+      serializer.serialize(value, scratch_);
+    } catch (const Error& e) {
+      rethrow_naming_segment(e);
+    }
+  }
+  /// Called inside a catch handler: rethrows `e`, with this ring's name if it had none.
+  [[noreturn]] void rethrow_naming_segment(const Error& e) const;
 
   Segment segment_;
   std::unique_ptr<ring::RingWriter> writer_;
@@ -124,19 +146,21 @@ class MultiWriterCircularBuffer {
 };
 
 /// A claimed record. Move-only; aborts on destruction unless committed.
-class MultiWriterCircularBuffer::Claim {
+class STELLA_API MultiWriterCircularBuffer::Claim {
  public:
+  /// Moves the claim; `other` no longer holds it.
   Claim(Claim&& other) noexcept : writer_(other.writer_), r_(other.r_) { other.r_.position = ring::kNoPosition; }
   Claim& operator=(Claim&&) = delete;
   Claim(const Claim&) = delete;
   Claim& operator=(const Claim&) = delete;
-  ~Claim() { abort(); }
+  ~Claim();
 
+  /// The record's bytes, to fill in place (exactly the size claimed).
   [[nodiscard]] std::span<std::byte> data() const noexcept { return {r_.payload, r_.length}; }
   /// Publishes the record to readers.
-  void commit() noexcept { writer_->commit(r_); }
+  void commit() noexcept;
   /// Withdraws the record; readers skip it.
-  void abort() noexcept { writer_->abort(r_); }
+  void abort() noexcept;
 
  private:
   friend class MultiWriterCircularBuffer;
@@ -150,10 +174,12 @@ enum class StartPosition {
   Latest,  ///< only messages written after the reader opened
 };
 
+/// Options of a reader.
 struct ReaderOptions {
-  StartPosition start = StartPosition::Oldest;
+  StartPosition start = StartPosition::Oldest;  ///< where the reader starts
+  /// Waiting with no progress this long triggers crash recovery (a dead writer's record).
   std::chrono::nanoseconds recovery_timeout = std::chrono::seconds(1);
-  std::uint32_t spin_iterations = 200;
+  std::uint32_t spin_iterations = 200;  ///< busy checks before a waiting reader sleeps on a futex
 };
 
 /// Result of a read.
@@ -167,7 +193,7 @@ enum class ReadResult {
 
 /// One independent reader with its own cursor. Reading takes no lock and never slows
 /// writers or other readers. One instance must not be used by two threads at once.
-class LockFreeBufferReader {
+class STELLA_API LockFreeBufferReader {
  public:
   /// Opens the ring `name` and takes a reader slot. Throws stella::Error: not_found,
   /// wrong_kind, corrupt, version_mismatch, slots_full (all max_readers slots taken).
@@ -175,7 +201,9 @@ class LockFreeBufferReader {
   ~LockFreeBufferReader();
   LockFreeBufferReader(const LockFreeBufferReader&) = delete;
   LockFreeBufferReader& operator=(const LockFreeBufferReader&) = delete;
+  /// Movable: the moved-from object must not be used.
   LockFreeBufferReader(LockFreeBufferReader&&) noexcept;
+  /// Movable: the moved-from object must not be used.
   LockFreeBufferReader& operator=(LockFreeBufferReader&&) noexcept;
 
   /// Never waits. True when a message was read into `out`. Throws Error(corrupt) if the
@@ -184,25 +212,31 @@ class LockFreeBufferReader {
   /// Waits (spin, then sleep on a futex) up to `timeout`; nullopt waits forever.
   ReadResult read_bytes(std::vector<std::byte>& out, std::optional<std::chrono::nanoseconds> timeout);
 
+  /// Never waits: decodes the next message into `out`; false when there is none. Bytes the
+  /// serializer cannot decode throw Error(serialization) naming this ring (the message is
+  /// consumed).
   template <class T, class S>
     requires SerializerFor<S, T>
   bool try_read(const S& serializer, T& out) {
     if (!try_read_bytes(scratch_)) return false;
-    serializer.deserialize(scratch_, out);
+    decode(serializer, out);
     return true;
   }
+  /// Waits up to `timeout` (nullopt: forever) and decodes the next message into `out`.
   template <class T, class S>
     requires SerializerFor<S, T>
   ReadResult read(const S& serializer, T& out, std::optional<std::chrono::nanoseconds> timeout) {
     const ReadResult r = read_bytes(scratch_, timeout);
-    if (r == ReadResult::Ok) serializer.deserialize(scratch_, out);
+    if (r == ReadResult::Ok) decode(serializer, out);
     return r;
   }
 
   /// Zero copy: the next message in place, without copying. Valid until release().
   class View {
    public:
+    /// The message's bytes, in the ring's memory.
     [[nodiscard]] std::span<const std::byte> data() const noexcept { return payload_; }
+    /// The message's sequence number in the ring.
     [[nodiscard]] std::uint64_t sequence() const noexcept { return seq_; }
 
    private:
@@ -213,6 +247,7 @@ class LockFreeBufferReader {
   };
   /// The next message in place, or nullopt if there is none now.
   [[nodiscard]] std::optional<View> try_peek();
+  /// Like try_peek(), but waits up to `timeout` (nullopt: forever) for a message.
   [[nodiscard]] std::optional<View> peek(std::optional<std::chrono::nanoseconds> timeout);
   /// Moves past the viewed message. In Overwrite mode false means a writer overwrote it
   /// while you looked: discard what you read from the view.
@@ -222,17 +257,32 @@ class LockFreeBufferReader {
   [[nodiscard]] std::uint64_t messages_read() const noexcept;
   /// Messages overwritten before this reader could read them (Overwrite mode).
   [[nodiscard]] std::uint64_t messages_lost() const noexcept;
+  /// The ring's name.
   [[nodiscard]] const std::string& name() const noexcept;
+  /// The ring's largest message (capacity/2 - 16 bytes): a buffer this large holds any message.
+  [[nodiscard]] std::size_t max_message_size() const noexcept;
 
+  /// The internal reader (tests, stellad).
   [[nodiscard]] ring::RingReader& core() noexcept { return *reader_; }
 
  private:
+  template <class T, class S>
+  void decode(const S& serializer, T& out) {
+    try {
+      serializer.deserialize(std::span<const std::byte>(scratch_), out);
+    } catch (const Error& e) {
+      rethrow_naming_segment(e);
+    }
+  }
+  /// Called inside a catch handler: rethrows `e`, with this ring's name if it had none.
+  [[noreturn]] void rethrow_naming_segment(const Error& e) const;
+
   Segment segment_;
   std::unique_ptr<ring::RingReader> reader_;
   std::vector<std::byte> scratch_;
 };
 
-[[nodiscard]] std::string_view to_string(WriteResult r) noexcept;
-[[nodiscard]] std::string_view to_string(ReadResult r) noexcept;
+[[nodiscard]] STELLA_API std::string_view to_string(WriteResult r) noexcept;
+[[nodiscard]] STELLA_API std::string_view to_string(ReadResult r) noexcept;
 
 }  // namespace stella

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "stella/common/error.hpp"
+#include "stella/common/export.h"
 #include "stella/common/platform/shm.hpp"
 #include "stella/serializer.hpp"
 
@@ -40,6 +41,7 @@ enum class SharedMemoryMode {
   OpenOrCreate,  ///< open it if it exists (its capacity must be >= the one asked), else create it
 };
 
+/// Options of a SharedMemory open.
 struct SharedMemoryOptions {
   /// Map the segment read-only (Open only): write() then fails with permission_denied.
   bool read_only = false;
@@ -47,7 +49,8 @@ struct SharedMemoryOptions {
   platform::Permissions permissions{};
 };
 
-class SharedMemory {
+/// One value shared between processes, through a named blob segment (see the file comment).
+class STELLA_API SharedMemory {
  public:
   class WriteClaim;
 
@@ -61,15 +64,19 @@ class SharedMemory {
   /// Opens an existing segment mapped read-only.
   [[nodiscard]] static SharedMemory open_read_only(std::string_view name);
 
+  /// Movable: the moved-from object must not be used (invalid_argument).
   SharedMemory(SharedMemory&& other) noexcept;
+  /// Movable: the moved-from object must not be used (invalid_argument).
   SharedMemory& operator=(SharedMemory&& other) noexcept;
   SharedMemory(const SharedMemory&) = delete;
   SharedMemory& operator=(const SharedMemory&) = delete;
   ~SharedMemory();
 
+  /// The segment's name.
   [[nodiscard]] const std::string& name() const;
   /// The largest value, in bytes, this segment holds.
   [[nodiscard]] std::size_t capacity() const;
+  /// Whether it was opened read-only.
   [[nodiscard]] bool read_only() const;
   /// Number of values written so far (0 = never written): compare two readings to see
   /// whether the value changed.
@@ -161,8 +168,9 @@ class SharedMemory {
 };
 
 /// A write in progress, holding the writer lock until commit() or destruction.
-class SharedMemory::WriteClaim {
+class STELLA_API SharedMemory::WriteClaim {
  public:
+  /// Moves the claim (and the writer lock); `other` no longer holds it.
   WriteClaim(WriteClaim&& other) noexcept;
   WriteClaim& operator=(WriteClaim&&) = delete;
   WriteClaim(const WriteClaim&) = delete;
@@ -174,6 +182,7 @@ class SharedMemory::WriteClaim {
   [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
   /// Publishes the first `size` bytes (default: all of data()) and releases the lock.
   void commit(std::size_t size);
+  /// Publishes all of data().
   void commit() { commit(data_.size()); }
   /// Abandons the write and releases the lock.
   void abort() noexcept;

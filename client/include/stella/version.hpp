@@ -2,7 +2,9 @@
 
 #include <string_view>
 
+#include "stella/common/export.h"
+
 namespace stella {
 /// The library version, "MAJOR.MINOR.PATCH".
-[[nodiscard]] std::string_view version() noexcept;
+[[nodiscard]] STELLA_API std::string_view version() noexcept;
 }  // namespace stella

@@ -15,10 +15,14 @@
 
 namespace stella {
 
+/// JSON text (nlohmann-json; link stella::json): any T with to_json/from_json, and
+/// nlohmann::json itself as the dynamic type.
 struct JsonSerializer {
   /// Pretty-print with this indent; -1 (the default) writes compact JSON.
   int indent = -1;
 
+  /// Replaces `out` with the JSON text of `value`; Errc::serialization if it cannot be
+  /// encoded (invalid UTF-8 in a string, say).
   template <class T>
   void serialize(const T& value, std::vector<std::byte>& out) const {
     std::string text;
@@ -35,6 +39,8 @@ struct JsonSerializer {
     if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());
   }
 
+  /// Parses `in` into `result`; Errc::serialization on malformed JSON or a document that
+  /// does not convert to T.
   template <class T>
   void deserialize(std::span<const std::byte> in, T& result) const {
     const char* first = reinterpret_cast<const char*>(in.data());

@@ -14,10 +14,13 @@
 
 namespace stella {
 
+/// MessagePack (msgpack-cxx; link stella::msgpack): any T msgpack-cxx packs and converts.
+/// Decoding bounds every declared size by the payload's, and nesting by max_depth.
 struct MessagePackSerializer {
   /// Deepest nesting of arrays and maps accepted when decoding.
   std::size_t max_depth = 128;
 
+  /// Replaces `out` with the MessagePack encoding of `value`.
   template <class T>
   void serialize(const T& value, std::vector<std::byte>& out) const {
     out.clear();
@@ -29,6 +32,7 @@ struct MessagePackSerializer {
     }
   }
 
+  /// Decodes `in` into `result`; Errc::serialization on malformed or hostile input.
   template <class T>
   void deserialize(std::span<const std::byte> in, T& result) const {
     const std::size_t n = in.size();

@@ -15,7 +15,10 @@
 
 namespace stella {
 
+/// Protocol Buffers (libprotobuf; link stella::protobuf): any protoc-generated message.
 struct ProtobufSerializer {
+  /// Replaces `out` with the wire encoding of `value`; Errc::serialization if it cannot be
+  /// encoded (over 2 GiB, a required field missing).
   template <class T>
     requires std::derived_from<T, google::protobuf::MessageLite>
   void serialize(const T& value, std::vector<std::byte>& out) const {
@@ -31,6 +34,7 @@ struct ProtobufSerializer {
     }
   }
 
+  /// Parses `in` into `result`; Errc::serialization on a malformed payload.
   template <class T>
     requires std::derived_from<T, google::protobuf::MessageLite>
   void deserialize(std::span<const std::byte> in, T& result) const {

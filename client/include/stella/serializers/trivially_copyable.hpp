@@ -15,7 +15,10 @@
 
 namespace stella {
 
+/// Zero encoding: a trivially copyable T is stored as its sizeof(T) bytes. Both sides must
+/// use the same type, compiler and ABI.
 struct TriviallyCopyableSerializer {
+  /// `out` becomes the object representation of `value`.
   template <class T>
     requires std::is_trivially_copyable_v<T>
   void serialize(const T& value, std::vector<std::byte>& out) const {
@@ -23,6 +26,7 @@ struct TriviallyCopyableSerializer {
     std::memcpy(out.data(), &value, sizeof(T));
   }
 
+  /// Copies `in` into `result`; Errc::serialization unless it has exactly sizeof(T) bytes.
   template <class T>
     requires std::is_trivially_copyable_v<T>
   void deserialize(std::span<const std::byte> in, T& result) const {

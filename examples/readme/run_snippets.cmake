@@ -1,0 +1,36 @@
+# cmake -DPROGRAMS=a[,b...] -DSEGMENT=NAME -DEXPECT=TEXT -P run_snippets.cmake
+# Runs the programs in order, twice in a row (the README promises they can be rerun), and
+# checks that the last one prints EXPECT: once in the first round and, for a ring (where the
+# first round's message is still there), twice in the second. The segment is removed before
+# and after, whatever happened.
+string(REPLACE "," ";" programs "${PROGRAMS}")
+set(shm "/dev/shm/stella.${SEGMENT}")
+file(REMOVE "${shm}")
+set(failure "")
+foreach(round 1 2)
+  foreach(program ${programs})
+    execute_process(COMMAND "${program}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    message(STATUS "round ${round}, ${program}: exit ${rc}\n${out}${err}")
+    if(NOT rc EQUAL 0)
+      set(failure "round ${round}: ${program} failed (${rc}): ${err}")
+      break()
+    endif()
+  endforeach()
+  if(failure)
+    break()
+  endif()
+  string(REGEX MATCHALL "${EXPECT}" seen "${out}")
+  list(LENGTH seen n)
+  set(want 1)
+  if(round EQUAL 2 AND NOT SEGMENT STREQUAL "MySharedData")
+    set(want 2)  # a ring keeps the first round's message; a blob holds one value
+  endif()
+  if(NOT n EQUAL want)
+    set(failure "round ${round}: the last program printed '${EXPECT}' ${n} times, expected ${want}")
+    break()
+  endif()
+endforeach()
+file(REMOVE "${shm}")
+if(failure)
+  message(FATAL_ERROR "${failure}")
+endif()
