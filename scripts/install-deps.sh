@@ -6,7 +6,8 @@ PACKAGES=(build-essential cmake pkg-config ccache
   libasio-dev libspdlog-dev libcli11-dev libtomlplusplus-dev doctest-dev
   nlohmann-json3-dev libmsgpack-cxx-dev libprotobuf-dev protobuf-compiler
   libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev
-  nats-server libnats-dev)
+  nats-server libnats-dev
+  libacl1-dev)  # POSIX ACLs: reader_group and writer_group entries on segments (acl_set_fd)
 PACKAGES+=(${STELLA_EXTRA_PACKAGES:-})
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -43,19 +43,6 @@ std::size_t view_size(const void* base) {
   return info.RegionSize;
 }
 
-// The directory of lock files: STELLA_WINDOWS_LOCK_DIR, else %ProgramData%\Stella\locks
-// (created on first use). One directory for every user, so that users sharing a segment
-// share its lock.
-std::wstring lock_directory() {
-  if (const char* dir = std::getenv("STELLA_WINDOWS_LOCK_DIR"); dir != nullptr && *dir != '\0') {
-    return win::widen(dir);
-  }
-  std::wstring base = L"C:\\ProgramData";
-  if (const char* pd = std::getenv("ProgramData"); pd != nullptr && *pd != '\0') base = win::widen(pd);
-  ::CreateDirectoryW((base + L"\\Stella").c_str(), nullptr);
-  return base + L"\\Stella\\locks";
-}
-
 // Lock files are named after the namespace (and the session for Local): a Local
 // segment of session 1 and one of session 2 are different objects.
 std::wstring lock_path(std::string_view name) {
@@ -70,11 +57,11 @@ std::wstring lock_path(std::string_view name) {
   file += "stella.";
   file += name;
   file += ".lock";
-  return lock_directory() + L"\\" + win::widen(file);
+  return win::lock_directory() + L"\\" + win::widen(file);
 }
 
 HANDLE open_lock_file(const std::string& name) {
-  const std::wstring dir = lock_directory();
+  const std::wstring dir = win::lock_directory();
   ::CreateDirectoryW(dir.c_str(), nullptr);  // ERROR_ALREADY_EXISTS is fine
   const std::wstring path = lock_path(name);
   // Read access is enough for LockFileEx and is what other users get on an inherited
@@ -139,7 +126,7 @@ MappedObject MappedObject::create(std::string_view name, std::size_t size, const
   validate_segment_name(name);
   const std::string seg(name);
   if (size == 0) throw Error(Errc::invalid_argument, seg, "a segment cannot be empty (size 0)");
-  if ((perms.mode & ~0777u) != 0) throw Error(Errc::invalid_argument, seg, "permissions must be within 0777");
+  check_permissions(seg, perms);
   const std::string os = os_name(name);
   const auto size64 = static_cast<std::uint64_t>(size);
   // SEC_COMMIT charges the whole size against the commit limit now: an exhausted
@@ -243,6 +230,11 @@ bool MappedObject::exists(std::string_view name) {
   return err != ERROR_FILE_NOT_FOUND && err != ERROR_INVALID_HANDLE;
 }
 
+std::optional<ObjectAttributes> MappedObject::stat(std::string_view name) {
+  validate_segment_name(name);
+  return std::nullopt;  // a kernel object has a security descriptor, no POSIX owner
+}
+
 ObjectAttributes MappedObject::attributes() const {
   if (state_of(handle_) == nullptr) throw Error(Errc::invalid_argument, name_, "attributes of a closed segment");
   // No POSIX mode or owner: the object carries a security descriptor (docs/windows.md).
@@ -252,8 +244,25 @@ ObjectAttributes MappedObject::attributes() const {
 }
 
 void MappedObject::apply_permissions(const Permissions& perms) {
-  if ((perms.mode & ~0777u) != 0) throw Error(Errc::invalid_argument, name_, "permissions must be within 0777");
-  // Nothing to apply: mode, uid and gid have no Windows meaning (see create()).
+  check_permissions(name_, perms);
+  // Nothing to apply: mode, uid, gid and the group ACL entries have no Windows meaning
+  // (see create()).
+}
+
+std::string segment_location() { return win::object_namespace(); }
+
+std::uint32_t effective_user_id() noexcept { return 0; }
+
+std::string describe_user(std::uint32_t uid) { return "uid " + std::to_string(uid); }
+
+void prepare_segment_directory(const std::string& path, const DirectoryPermissions&) {
+  throw Error(Errc::invalid_argument, std::string(),
+              "a segment directory (" + path + ") is POSIX only: Windows segments are named kernel objects");
+}
+
+void set_segment_directory(const std::string& path) {
+  throw Error(Errc::invalid_argument, std::string(),
+              "a segment directory (" + path + ") is POSIX only: Windows segments are named kernel objects");
 }
 
 namespace {
