@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
     }
     if (cmd == "truncate" && argc == 4) {
       // What MappedObject::open(read_write) opens; it keeps its descriptor to itself.
-      const std::string file = stella::platform::segment_location() + "/stella." + name;
+      const std::string file = MappedObject::file_path(name);
       const int fd = ::open(file.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) return 3;
       const int rc = ::ftruncate(fd, static_cast<off_t>(number(argv[3])));
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
       // What a process that may only read can do: open as readers open (the public API,
       // read-only), then the same object with O_RDONLY as that API does.
       stella::SharedMemory reader = stella::SharedMemory::open_read_only(name);
-      const std::string file = stella::platform::segment_location() + "/stella." + name;
+      const std::string file = MappedObject::file_path(name);
       const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) return 3;
       const char byte = 'x';

@@ -222,6 +222,10 @@ void set_segment_directory(const std::string& path) {
   }
 }
 
+std::string MappedObject::file_path(std::string_view name) {
+  return posix::segment_directory_path() + "/" + object_file_name(name);
+}
+
 std::string MappedObject::os_name(std::string_view name) {
   // The default directory keeps the shm_open spelling ("/stella.NAME").
   std::string dir;

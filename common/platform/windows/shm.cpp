@@ -79,6 +79,8 @@ HANDLE open_lock_file(const std::string& name) {
 
 }  // namespace
 
+std::string MappedObject::file_path(std::string_view name) { return os_name(name); }
+
 std::string MappedObject::os_name(std::string_view name) {
   std::string os = win::object_namespace();
   os += "stella.";

@@ -112,6 +112,9 @@ class MappedObject {
   /// symbolic link is described, never followed); nullopt when there is none. Windows:
   /// always nullopt (kernel objects have no POSIX owner).
   [[nodiscard]] static std::optional<ObjectAttributes> stat(std::string_view name);
+  /// POSIX: the object's full path, e.g. "/dev/shm/stella.telemetry" (what /proc/<pid>/maps
+  /// shows); Windows: os_name().
+  [[nodiscard]] static std::string file_path(std::string_view name);
   /// The OS-level object name, e.g. "/stella.telemetry", for messages and docs.
   [[nodiscard]] static std::string os_name(std::string_view name);
 
