@@ -60,8 +60,11 @@ std::string incompatibility(const Segment& seg, const config::SegmentConfig& c) 
 
 // Why the existing object named like `c` belongs to someone stellad must not trust, or ""
 // when it is ours (owned by stellad's uid or the configured owner).
-std::string foreign_owner(const config::SegmentConfig& c) {
-  const std::optional<platform::ObjectAttributes> found = platform::MappedObject::stat(c.name);
+// `opened`: the object as opened (fstat), so the check holds for exactly what is mapped;
+// without it, by name (lstat), before anything is opened.
+std::string foreign_owner(const config::SegmentConfig& c, const platform::MappedObject* opened = nullptr) {
+  const std::optional<platform::ObjectAttributes> found =
+      opened != nullptr ? std::optional(opened->attributes()) : platform::MappedObject::stat(c.name);
   if (!found) return {};
   const std::uint32_t me = platform::effective_user_id();
   if (found->uid == me || (c.owner && found->uid == c.owner->id)) return {};
@@ -166,6 +169,7 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
           throw;
       }
     }
+    if (const std::string why = foreign_owner(c, &m->segment.object()); !why.empty()) return refuse(why);
     if (const std::string why = incompatibility(m->segment, c); !why.empty()) {
       return refuse("is incompatible with the config: " + why);
     }

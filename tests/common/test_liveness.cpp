@@ -174,7 +174,7 @@ TEST_CASE("liveness: garbage tokens are dead, never alive, and never hang") {
   ::unlink(fifo.c_str());
 }
 
-TEST_CASE("liveness: a token this process may not look at is unknown, not dead") {
+TEST_CASE("liveness: a token this process may not look at is unknown, not dead; another user's reads alive") {
   if (::geteuid() != 0) {
     MESSAGE("SKIPPED: needs root (to switch to nobody in a child; a 0000 token file blocks only non-root)");
     return;
@@ -184,11 +184,14 @@ TEST_CASE("liveness: a token this process may not look at is unknown, not dead")
   const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0000);
   REQUIRE(fd >= 0);
   ::close(fd);
+  const LivenessToken mine = current_liveness_token();
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(20);
-    ::_exit(token_liveness(t) == Liveness::unknown ? 0 : 21);
+    if (token_liveness(t) != Liveness::unknown) ::_exit(21);
+    // Another user's live token (root's, the parent's: 0444) reads alive all the same.
+    ::_exit(token_liveness(mine) == Liveness::alive ? 0 : 22);
   }
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
