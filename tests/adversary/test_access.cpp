@@ -294,3 +294,39 @@ TEST_CASE("access: stellad's segment_dir: only it and the segments' groups creat
     ::unlink(link.c_str());
   }
 }
+
+TEST_CASE("access: a readers' companion object is its own file, written by readers, read-only to writers") {
+  using stella::platform::Access;
+  using stella::platform::MappedObject;
+  using stella::platform::ObjectPart;
+  const std::string name = stella::test::unique_name("adv-companion");
+  struct Cleanup {
+    std::string n;
+    ~Cleanup() {
+      MappedObject::unlink(n, ObjectPart::readers);
+      MappedObject::unlink(n);
+    }
+  } cleanup{name};
+  stella::platform::Permissions p;
+  p.mode = 0600;
+  p.reader_gid = kReaderGid;
+  p.writer_gid = kWriterGid;
+  p.written_by = stella::platform::ObjectWriters::readers;
+  MappedObject readers = MappedObject::create(name, 4096, p, ObjectPart::readers);
+  CHECK(readers.part() == ObjectPart::readers);
+  CHECK(MappedObject::os_name(name, ObjectPart::readers) == "/stella-readers." + name);
+  CHECK(MappedObject::exists(name, ObjectPart::readers));
+  CHECK_FALSE(MappedObject::exists(name));  // the segment's own object is another file
+  MappedObject segment = MappedObject::create(name, 4096, {}, ObjectPart::segment);
+  static_cast<unsigned char*>(readers.data())[0] = 0xAB;
+  CHECK(static_cast<unsigned char*>(segment.data())[0] == 0);
+  if (!root()) {
+    MESSAGE("SKIPPED (the group part): needs root to switch to the reader and writer groups");
+    return;
+  }
+  auto open_as = [&](Access a) { return [&, a] { (void)MappedObject::open(name, a, ObjectPart::readers); }; };
+  auto both = [&]() -> int { return attempt(open_as(Access::read_only)) * 10 + attempt(open_as(Access::read_write)); };
+  CHECK(as_user(kReaderUid, kOutsiderGid, {kReaderGid}, both) == 0);   // readers write it
+  CHECK(as_user(kWriterUid, kOutsiderGid, {kWriterGid}, both) == 1);   // writers only read it
+  CHECK(as_user(kOutsiderUid, kOutsiderGid, {}, both) == 11);          // others nothing
+}

@@ -103,8 +103,8 @@ int apply_acl(int fd, unsigned mode, const unsigned* gids, const unsigned* perms
 namespace {
 int fd_of(std::intptr_t handle) { return static_cast<int>(handle); }
 
-std::string object_file_name(std::string_view name) {
-  std::string file = "stella.";
+std::string object_file_name(std::string_view name, ObjectPart part = ObjectPart::segment) {
+  std::string file = part == ObjectPart::readers ? "stella-readers." : "stella.";
   file += name;
   return file;
 }
@@ -222,11 +222,11 @@ void set_segment_directory(const std::string& path) {
   }
 }
 
-std::string MappedObject::file_path(std::string_view name) {
-  return posix::segment_directory_path() + "/" + object_file_name(name);
+std::string MappedObject::file_path(std::string_view name, ObjectPart part) {
+  return posix::segment_directory_path() + "/" + object_file_name(name, part);
 }
 
-std::string MappedObject::os_name(std::string_view name) {
+std::string MappedObject::os_name(std::string_view name, ObjectPart part) {
   // The default directory keeps the shm_open spelling ("/stella.NAME").
   std::string dir;
   try {
@@ -234,8 +234,8 @@ std::string MappedObject::os_name(std::string_view name) {
   } catch (const Error&) {
     dir = posix::kDefaultSegmentDirectory;
   }
-  if (dir == posix::kDefaultSegmentDirectory) return "/" + object_file_name(name);
-  return dir + "/" + object_file_name(name);
+  if (dir == posix::kDefaultSegmentDirectory) return "/" + object_file_name(name, part);
+  return dir + "/" + object_file_name(name, part);
 }
 
 MappedObject::MappedObject(MappedObject&& other) noexcept
@@ -243,7 +243,8 @@ MappedObject::MappedObject(MappedObject&& other) noexcept
       size_(std::exchange(other.size_, 0)),
       handle_(std::exchange(other.handle_, -1)),
       name_(std::move(other.name_)),
-      access_(other.access_) {}
+      access_(other.access_),
+      part_(other.part_) {}
 
 MappedObject& MappedObject::operator=(MappedObject&& other) noexcept {
   if (this != &other) {
@@ -253,6 +254,7 @@ MappedObject& MappedObject::operator=(MappedObject&& other) noexcept {
     handle_ = std::exchange(other.handle_, -1);
     name_ = std::move(other.name_);
     access_ = other.access_;
+    part_ = other.part_;
   }
   return *this;
 }
@@ -267,13 +269,14 @@ void MappedObject::reset() noexcept {
   handle_ = -1;
 }
 
-MappedObject MappedObject::create(std::string_view name, std::size_t size, const Permissions& perms) {
+MappedObject MappedObject::create(std::string_view name, std::size_t size, const Permissions& perms,
+                                  ObjectPart part) {
   validate_segment_name(name);
   const std::string seg(name);
   if (size == 0) throw Error(Errc::invalid_argument, seg, "a segment cannot be empty (size 0)");
   check_permissions(seg, perms);
-  const std::string os = os_name(name);
-  const std::string file = object_file_name(name);
+  const std::string os = os_name(name, part);
+  const std::string file = object_file_name(name, part);
   const int dir = posix::open_segment_directory(seg);
   // 0600 until owner, group, mode and ACL are applied: nobody else opens it half-configured.
   const int fd = ::openat(dir, file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -318,14 +321,15 @@ MappedObject MappedObject::create(std::string_view name, std::size_t size, const
   obj.handle_ = fd;
   obj.name_ = seg;
   obj.access_ = Access::read_write;
+  obj.part_ = part;
   return obj;
 }
 
-MappedObject MappedObject::open(std::string_view name, Access access) {
+MappedObject MappedObject::open(std::string_view name, Access access, ObjectPart part) {
   validate_segment_name(name);
   const std::string seg(name);
-  const std::string os = os_name(name);
-  const std::string file = object_file_name(name);
+  const std::string os = os_name(name, part);
+  const std::string file = object_file_name(name, part);
   // O_NONBLOCK: a FIFO planted under a segment's name must not block the open.
   const int flags = (access == Access::read_write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
   const int dir = posix::open_segment_directory(seg);
@@ -359,6 +363,7 @@ MappedObject MappedObject::open(std::string_view name, Access access) {
   obj.handle_ = fd;
   obj.name_ = seg;
   obj.access_ = access;
+  obj.part_ = part;
   obj.size_ = static_cast<std::size_t>(st.st_size);
   if (obj.size_ == 0) return obj;  // the caller reports it as truncated
   const int prot = access == Access::read_write ? PROT_READ | PROT_WRITE : PROT_READ;
@@ -371,10 +376,10 @@ MappedObject MappedObject::open(std::string_view name, Access access) {
   return obj;
 }
 
-bool MappedObject::unlink(std::string_view name) {
+bool MappedObject::unlink(std::string_view name, ObjectPart part) {
   validate_segment_name(name);
-  const std::string os = os_name(name);
-  const std::string file = object_file_name(name);
+  const std::string os = os_name(name, part);
+  const std::string file = object_file_name(name, part);
   const int dir = posix::try_open_segment_directory();
   if (dir < 0) {
     if (errno == ENOENT) return false;
@@ -388,9 +393,9 @@ bool MappedObject::unlink(std::string_view name) {
   throw os_error("unlinking " + os, std::string(name), err);
 }
 
-bool MappedObject::exists(std::string_view name) {
+bool MappedObject::exists(std::string_view name, ObjectPart part) {
   validate_segment_name(name);
-  const std::string file = object_file_name(name);
+  const std::string file = object_file_name(name, part);
   const int dir = posix::try_open_segment_directory();
   if (dir < 0) return errno != ENOENT;
   struct stat st {};
@@ -400,9 +405,9 @@ bool MappedObject::exists(std::string_view name) {
   return rc == 0 || err != ENOENT;
 }
 
-std::optional<ObjectAttributes> MappedObject::stat(std::string_view name) {
+std::optional<ObjectAttributes> MappedObject::stat(std::string_view name, ObjectPart part) {
   validate_segment_name(name);
-  const std::string file = object_file_name(name);
+  const std::string file = object_file_name(name, part);
   const int dir = posix::try_open_segment_directory();
   if (dir < 0) return std::nullopt;
   struct stat st {};

@@ -87,6 +87,14 @@ void prepare_segment_directory(const std::string& path, const DirectoryPermissio
 /// child processes inherit). Windows: not supported (invalid_argument).
 void set_segment_directory(const std::string& path);
 
+/// Which object of a segment a MappedObject names. A ring's readers' companion object holds
+/// what readers write (reader slots, cursors, sleeper counts); writers map it read-only, and
+/// it is created with Permissions::written_by = ObjectWriters::readers.
+///   POSIX   segment: <dir>/stella.<name>      readers: <dir>/stella-readers.<name>
+///   Windows segment: <ns>stella.<name>        readers: <ns>stella-readers.<name>
+/// No segment name can produce the other's file name ("stella." vs "stella-readers.").
+enum class ObjectPart : std::uint8_t { segment, readers };
+
 /// A named shared-memory object mapped into this process. Move-only RAII: the
 /// destructor unmaps and closes, it never unlinks.
 class MappedObject {
@@ -101,27 +109,30 @@ class MappedObject {
   /// Creates a new object of `size` bytes (fails with already_exists if the name is taken),
   /// reserves its memory up front (no_space if it cannot) and maps it read-write.
   /// The memory reads as zeros.
-  static MappedObject create(std::string_view name, std::size_t size, const Permissions& perms = {});
+  static MappedObject create(std::string_view name, std::size_t size, const Permissions& perms = {},
+                             ObjectPart part = ObjectPart::segment);
   /// Opens and maps an existing object; its whole current size is mapped.
-  static MappedObject open(std::string_view name, Access access);
+  static MappedObject open(std::string_view name, Access access, ObjectPart part = ObjectPart::segment);
   /// Removes the name. Existing mappings stay valid. Returns false if it did not exist.
-  static bool unlink(std::string_view name);
+  static bool unlink(std::string_view name, ObjectPart part = ObjectPart::segment);
   /// True when an object of that name exists.
-  [[nodiscard]] static bool exists(std::string_view name);
+  [[nodiscard]] static bool exists(std::string_view name, ObjectPart part = ObjectPart::segment);
   /// Mode, owner and size of the object of that name without opening it (lstat: a
   /// symbolic link is described, never followed); nullopt when there is none. Windows:
   /// always nullopt (kernel objects have no POSIX owner).
-  [[nodiscard]] static std::optional<ObjectAttributes> stat(std::string_view name);
+  [[nodiscard]] static std::optional<ObjectAttributes> stat(std::string_view name,
+                                                          ObjectPart part = ObjectPart::segment);
   /// POSIX: the object's full path, e.g. "/dev/shm/stella.telemetry" (what /proc/<pid>/maps
   /// shows); Windows: os_name().
-  [[nodiscard]] static std::string file_path(std::string_view name);
+  [[nodiscard]] static std::string file_path(std::string_view name, ObjectPart part = ObjectPart::segment);
   /// The OS-level object name, e.g. "/stella.telemetry", for messages and docs.
-  [[nodiscard]] static std::string os_name(std::string_view name);
+  [[nodiscard]] static std::string os_name(std::string_view name, ObjectPart part = ObjectPart::segment);
 
   [[nodiscard]] void* data() const noexcept { return data_; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] Access access() const noexcept { return access_; }
+  [[nodiscard]] ObjectPart part() const noexcept { return part_; }
   [[nodiscard]] bool valid() const noexcept { return data_ != nullptr; }
 
   /// Mode, owner and size of the open object (fstat on POSIX).
@@ -146,6 +157,7 @@ class MappedObject {
   std::intptr_t handle_ = -1;  // fd on POSIX, HANDLE on Windows
   std::string name_;
   Access access_ = Access::read_only;
+  ObjectPart part_ = ObjectPart::segment;
 };
 
 }  // namespace stella::platform
