@@ -6,7 +6,8 @@ PACKAGES=(build-essential cmake pkg-config ccache
   libasio-dev libspdlog-dev libcli11-dev libtomlplusplus-dev doctest-dev
   nlohmann-json3-dev libmsgpack-cxx-dev libprotobuf-dev protobuf-compiler
   libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev
-  nats-server libnats-dev)
+  nats-server libnats-dev
+  libacl1-dev)  # POSIX ACLs: reader_group and writer_group entries on segments (acl_set_fd)
 # ---- BEGIN packaging and API docs (issue 16; owner: reach) ----
 # lintian: checks the .deb that cpack builds (tests/install deb_package; about 10 s).
 # doxygen: the API reference from the public headers (docs/api, scripts/test.sh).

@@ -69,7 +69,10 @@ std::unique_ptr<BlobSegment> BlobSegment::create(std::string_view name, std::uin
   spec.area_size = blob_area_size(capacity);
   spec.params[kBlobParamCapacity] = capacity;
   spec.params[kBlobParamSlotStride] = blob_slot_stride(capacity);
-  Segment segment = Segment::create(name, spec, perms);
+  // Only writers write a blob: reader_gid gets read-only access to it, whatever was asked.
+  platform::Permissions object_perms = perms;
+  object_perms.written_by = platform::ObjectWriters::writers;
+  Segment segment = Segment::create(name, spec, object_perms);
   // The memory is zero-filled; placement-new gives the atomics their lifetime (all zero:
   // published 0 = empty, both sequences even).
   new (segment.area()) BlobArea{};

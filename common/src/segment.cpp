@@ -41,6 +41,23 @@ std::uint64_t header_checksum(const SegmentHeader& header) noexcept {
   return h;
 }
 
+Segment::Segment(platform::MappedObject object) : object_(std::move(object)) {
+  // A private copy of what was validated (open) or written (create); see header().
+  std::memcpy(static_cast<void*>(&header_), object_.data(), sizeof header_);
+}
+
+Segment::Segment(Segment&& other) noexcept : object_(std::move(other.object_)) {
+  std::memcpy(static_cast<void*>(&header_), static_cast<const void*>(&other.header_), sizeof header_);
+}
+
+Segment& Segment::operator=(Segment&& other) noexcept {
+  if (this != &other) {
+    object_ = std::move(other.object_);
+    std::memcpy(static_cast<void*>(&header_), static_cast<const void*>(&other.header_), sizeof header_);
+  }
+  return *this;
+}
+
 Segment Segment::create(std::string_view name, const SegmentSpec& spec, const platform::Permissions& perms) {
   const std::uint64_t area_offset = round_up(sizeof(SegmentHeader), spec.area_alignment);
   const std::uint64_t total = area_offset + spec.area_size;
@@ -69,6 +86,7 @@ void Segment::publish() noexcept {
   auto* h = static_cast<SegmentHeader*>(object_.data());
   // Pairs with the acquire load in open(): everything written before is visible to openers.
   h->layout_version.store(kLayoutVersion, std::memory_order_release);
+  header_.layout_version.store(kLayoutVersion, std::memory_order_relaxed);
 }
 
 void Segment::validate(std::string_view name, const void* bytes, std::size_t size, SegmentKind expected) {
@@ -115,8 +133,12 @@ Segment Segment::open(std::string_view name, SegmentKind expected, platform::Acc
       // every other header field and the initialised area are visible.
       initialising = h->magic == kSegmentMagic && h->layout_version.load(std::memory_order_acquire) == 0;
       if (!initialising) {
-        validate(name, object.data(), object.size(), expected);
-        return Segment(std::move(object));
+        // Validate the private copy the segment keeps, not the shared bytes: what was
+        // checked is exactly what this process uses from now on.
+        const std::size_t size = object.size();
+        Segment segment(std::move(object));
+        validate(name, &segment.header_, size, expected);
+        return segment;
       }
     }
     if (std::chrono::steady_clock::now() >= deadline) {

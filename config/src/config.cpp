@@ -31,10 +31,11 @@ using namespace std::string_view_literals;
 // in docs/configuration.md and in the tests.
 using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 4> kTopKeys = {"version", "daemon", "segment", "bridge"};
-constexpr std::array<std::string_view, 14> kDaemonKeys = {
-    "socket",         "socket_mode", "allow_world_writable", "reap_interval", "log_level", "recovery_timeout",
-    "stall_eviction", "lag_warning", "remove_on_exit",       "lock_file",     "pid_file",  "health_window",
-    "client_timeout", "metrics"};
+constexpr std::array<std::string_view, 16> kDaemonKeys = {
+    "socket",           "socket_mode",    "allow_world_writable", "reap_interval",  "log_level",
+    "recovery_timeout", "stall_eviction", "lag_warning",          "remove_on_exit", "lock_file",
+    "pid_file",         "health_window",  "client_timeout",       "metrics",        "segment_dir",
+    "segment_dir_mode"};
 constexpr std::array<std::string_view, 14> kSegmentKeys = {
     "name",  "kind",  "capacity",     "mode",         "max_readers", "max_writers", "permissions", "allow_world_writable",
     "owner", "group", "reader_group", "writer_group", "remove",      "lag_warning"};
@@ -413,7 +414,9 @@ void check_world_writable(Checker& c, const toml::table& table, const std::strin
   c.add(node != nullptr ? location_of(node->source()) : Location{}, Checker::path(prefix, key),
         in_quotes(format_mode(mode)) + " makes " + std::string(what) +
             " world-writable (any local user could " +
-            (what == "the socket"sv ? "connect to it" : "corrupt it") +
+            (what == "the socket"sv                ? "connect to it"
+             : what == "the segment directory"sv ? "create segments in it"
+                                                 : "corrupt it") +
             "); set allow_world_writable = true next to it to accept this");
 }
 
@@ -455,6 +458,11 @@ DaemonConfig read_daemon(Checker& c, const toml::table& t) {
     } else {
       c.add(location_of(t.get("metrics")->source()), "daemon.metrics", why);
     }
+  }
+  if (auto v = c.absolute_path(t, prefix, "segment_dir")) d.segment_dir = *v;
+  if (auto v = c.mode(t, prefix, "segment_dir_mode")) {
+    d.segment_dir_mode = *v;
+    check_world_writable(c, t, prefix, "segment_dir_mode", *v, allow_world_writable, "the segment directory");
   }
   return d;
 }
@@ -559,6 +567,7 @@ std::optional<SegmentConfig> read_segment(Checker& c, const toml::table& t, std:
   }
 
   const bool allow_world_writable = c.boolean(t, prefix, "allow_world_writable").value_or(false);
+  s.allow_world_writable = allow_world_writable;
   if (t.contains("permissions")) {
     if (auto v = c.mode(t, prefix, "permissions")) {
       s.permissions = *v;
@@ -1025,6 +1034,13 @@ platform::Permissions SegmentConfig::platform_permissions() const {
   perms.mode = permissions;
   if (owner) perms.uid = owner->id;
   if (group) perms.gid = group->id;
+  if (reader_group) perms.reader_gid = reader_group->id;
+  if (writer_group) perms.writer_gid = writer_group->id;
+  // A blob is written by writers only. A ring's readers still write their slots into the
+  // ring itself, so both groups need read-write on it until those move to a companion object.
+  perms.written_by =
+      kind == SegmentKind::blob ? platform::ObjectWriters::writers : platform::ObjectWriters::writers_and_readers;
+  perms.allow_world_writable = allow_world_writable;
   return perms;
 }
 
@@ -1210,7 +1226,8 @@ bool same_settings(const SegmentConfig& a, const SegmentConfig& b) {
   return a.name == b.name && a.kind == b.kind && a.capacity == b.capacity && a.mode == b.mode &&
          a.max_readers == b.max_readers && a.max_writers == b.max_writers && a.permissions == b.permissions &&
          a.owner == b.owner && a.group == b.group && a.reader_group == b.reader_group &&
-         a.writer_group == b.writer_group && a.remove == b.remove && a.lag_warning == b.lag_warning;
+         a.writer_group == b.writer_group && a.allow_world_writable == b.allow_world_writable &&
+         a.remove == b.remove && a.lag_warning == b.lag_warning;
 }
 
 ReloadPlan plan_reload(const Config& live, const Config& proposed) {

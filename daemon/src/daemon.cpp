@@ -281,6 +281,17 @@ struct Daemon::Impl {
                    old.metrics ? old.metrics->to_string() : std::string("off"));
       d.metrics = old.metrics;
     }
+    if (d.segment_dir != old.segment_dir) {
+      spdlog::warn("reload: a new segment_dir takes effect only after a restart; keeping the old one");
+      d.segment_dir = old.segment_dir;
+    }
+    if (d.segment_dir) {
+      try {
+        prepare_segment_directory(next);  // new segments' groups may need to reach it
+      } catch (const std::exception& e) {
+        spdlog::error("reload: segment_dir: {}", e.what());
+      }
+    }
     if (d.socket_mode != old.socket_mode) {
       try {
         server->set_mode(d.socket_mode);
@@ -343,6 +354,20 @@ struct Daemon::Impl {
     });
   }
 
+  // The segment directory's mode and its ACL: every group a segment names may reach it
+  // and create liveness tokens in it (docs/robustness.md, "Names cannot be squatted").
+  static void prepare_segment_directory(const config::Config& c) {
+    platform::DirectoryPermissions dp;
+    dp.mode = c.daemon.segment_dir_mode;
+    dp.allow_world_writable = true;  // config::check refused it unless allow_world_writable says so
+    for (const config::SegmentConfig& s : c.segments) {
+      for (const auto& g : {s.group, s.reader_group, s.writer_group}) {
+        if (g) dp.member_gids.push_back(g->id);
+      }
+    }
+    platform::prepare_segment_directory(c.daemon.segment_dir->string(), dp);
+  }
+
   void write_pid_file() {
     if (!config.daemon.pid_file) return;
     std::ofstream out(*config.daemon.pid_file, std::ios::trunc);
@@ -379,6 +404,16 @@ struct Daemon::Impl {
       pid_file_written = false;
     });
     write_pid_file();
+    if (d.segment_dir) {
+      try {
+        prepare_segment_directory(config);
+        platform::set_segment_directory(d.segment_dir->string());
+      } catch (const std::exception& e) {
+        throw StartupError(std::string("segment_dir: ") + e.what());
+      }
+      spdlog::info("segments live in {} (clients: STELLA_SEGMENT_DIR={})", d.segment_dir->string(),
+                   d.segment_dir->string());
+    }
 
     teardown.push("segments", [this](bool failed) {
       if (failed && !serving) {

@@ -59,6 +59,21 @@ std::string incompatibility(const Segment& seg, const config::SegmentConfig& c) 
   return {};
 }
 
+// Why the existing object named like `c` belongs to someone stellad must not trust, or ""
+// when it is ours (owned by stellad's uid or the configured owner).
+// `opened`: the object as opened (fstat), so the check holds for exactly what is mapped;
+// without it, by name (lstat), before anything is opened.
+std::string foreign_owner(const config::SegmentConfig& c, const platform::MappedObject* opened = nullptr) {
+  const std::optional<platform::ObjectAttributes> found =
+      opened != nullptr ? std::optional(opened->attributes()) : platform::MappedObject::stat(c.name);
+  if (!found) return {};
+  const std::uint32_t me = platform::effective_user_id();
+  if (found->uid == me || (c.owner && found->uid == c.owner->id)) return {};
+  return "is owned by " + platform::describe_user(found->uid) + ", not by stellad's " + platform::describe_user(me) +
+         (c.owner ? " or the configured owner " + c.owner->name : std::string()) +
+         ": refusing to adopt it (whoever created it keeps write access to it)";
+}
+
 // Applies owner/group/mode to an adopted segment when they differ; logs what changed.
 void apply_permissions(ManagedSegment& m, const char* when) {
   platform::MappedObject& obj = m.segment.object();
@@ -67,7 +82,9 @@ void apply_permissions(ManagedSegment& m, const char* when) {
   const bool mode_differs = have.mode != want.mode;
   const bool uid_differs = want.uid && *want.uid != have.uid;
   const bool gid_differs = want.gid && *want.gid != have.gid;
-  if (!mode_differs && !uid_differs && !gid_differs) return;
+  // The reader/writer group ACL entries are not in the attributes: applied every time.
+  const bool groups = want.reader_gid || want.writer_gid;
+  if (!mode_differs && !uid_differs && !gid_differs && !groups) return;
   obj.apply_permissions(want);
   spdlog::info("segment '{}': {}: permissions {} uid {} gid {} -> {} uid {} gid {}", m.config.name, when,
                mode_text(have.mode), have.uid, have.gid, mode_text(want.mode), want.uid.value_or(have.uid),
@@ -101,11 +118,6 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
     segments_.erase(it);  // a refused or missing one is looked at afresh
   }
 
-  if (c.reader_group || c.writer_group) {
-    spdlog::warn("segment '{}': reader_group/writer_group are not applied yet (no ACLs); only owner, group and "
-                 "permissions are",
-                 c.name);
-  }
   auto m = std::make_unique<ManagedSegment>();
   m->config = c;
   const bool ring = c.kind == config::SegmentKind::ring;
@@ -154,10 +166,15 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
       segments_[c.name] = std::move(m);
       return EnsureOutcome::refused;
     };
+    // Never adopt another user's object: whoever created it keeps its mapping and can
+    // write or truncate it at will (a squatted name). Checked before opening it.
+    if (const std::string why = foreign_owner(c); !why.empty()) return refuse(why);
     try {
       m->segment = Segment::open(c.name, kind, platform::Access::read_write);
     } catch (const Error& e) {
       switch (e.code()) {
+        case Errc::permission_denied:
+          return refuse(std::string("cannot be opened: ") + e.what());
         case Errc::wrong_kind:
           return refuse(std::string("is not a ") + (ring ? "ring" : "blob") + " (" + e.what() + ")");
         case Errc::truncated:
@@ -169,6 +186,7 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
           throw;
       }
     }
+    if (const std::string why = foreign_owner(c, &m->segment.object()); !why.empty()) return refuse(why);
     if (const std::string why = incompatibility(m->segment, c); !why.empty()) {
       return refuse("is incompatible with the config: " + why);
     }
@@ -180,7 +198,11 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
       }
     }
     m->adopted = true;
-    apply_permissions(*m, "adopted");
+    try {
+      apply_permissions(*m, "adopted");
+    } catch (const Error& e) {
+      return refuse(std::string("cannot be given the configured owner, group and mode: ") + e.what());
+    }
     spdlog::info("segment '{}': adopted the existing {} ({}, {})", c.name, config::to_string(c.kind),
                  config::format_size(c.capacity), mode_text(m->segment.object().attributes().mode));
   } else {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ring_message.hpp"
+#include "stella/common/platform/liveness.hpp"
 #include "stella/common/platform/process.hpp"
 #include "stella/common/platform/shm.hpp"
 #include "stella/common/platform/wait.hpp"
@@ -140,6 +141,38 @@ TEST_CASE("wait_on_address in one process is woken by wake_on_address in another
   word->store(1);
   platform::wake_on_address(*word);
   CHECK(waiter.wait(60s) == std::optional<int>(0));
+}
+
+TEST_CASE("liveness tokens: a terminated holder's token reads dead; ours is alive until released") {
+  const platform::LivenessToken mine = platform::current_liveness_token();
+  CHECK(mine != platform::kNoLivenessToken);
+  CHECK(platform::token_liveness(mine) == platform::Liveness::alive);
+  CHECK(platform::token_liveness(platform::kNoLivenessToken) == platform::Liveness::dead);
+  CHECK(platform::token_liveness(0x0123456789abcdefull) == platform::Liveness::dead);
+
+  test::ReadyPipe ready;
+  test::Child holder(kHelper, {"hold-token", std::to_string(ready.write_fd())});
+  ready.close_write();
+  const auto line = ready.read_line();
+  REQUIRE(line);
+  REQUIRE(line->rfind("token=", 0) == 0);
+  const platform::LivenessToken t = std::stoull(line->substr(6), nullptr, 16);
+  CHECK(t != mine);
+  CHECK(platform::token_liveness(t) == platform::Liveness::alive);
+  CHECK(platform::liveness_token_pid(t).has_value());
+  holder.kill(9);  // TerminateProcess
+  REQUIRE(holder.wait(30s) == std::optional<int>(128 + 9));
+  // Windows releases a dead process's file locks "promptly, depending on system resources".
+  platform::Liveness seen = platform::Liveness::alive;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((seen = platform::token_liveness(t)) != platform::Liveness::dead && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // polling a lock the OS will release: no event to wait on
+  }
+  CHECK(seen == platform::Liveness::dead);
+
+  platform::release_liveness_token();
+  CHECK(platform::token_liveness(mine) == platform::Liveness::dead);
+  CHECK(platform::current_liveness_token() != mine);
 }
 
 TEST_CASE("a dead process is not alive, a live one is; PID reuse cannot fool it") {

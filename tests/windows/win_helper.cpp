@@ -12,6 +12,7 @@
 //   win_helper ring-write NAME COUNT    writes COUNT checked messages (writer 0); exit 0
 //   win_helper hold NAME FD             opens SharedMemory NAME, "holding" on FD, waits to be killed
 //   win_helper os-name NAME             prints MappedObject::os_name(NAME)
+//   win_helper hold-token FD            takes a liveness token, "token=<hex>" on FD, waits to be killed
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 
 #include "ring_message.hpp"
 #include "stella/common/error.hpp"
+#include "stella/common/platform/liveness.hpp"
 #include "stella/common/platform/shm.hpp"
 #include "stella/common/platform/wait.hpp"
 #include "stella/ring.hpp"
@@ -120,6 +122,13 @@ int main(int argc, char** argv) {
       const SharedMemory shm = SharedMemory::open_read_only(args[1]);
       test::signal_ready(std::stoi(args[2]), "holding");
       ::Sleep(INFINITE);
+    }
+    if (args.size() == 2 && args[0] == "hold-token") {
+      char hex[24];
+      std::snprintf(hex, sizeof hex, "%016llx",
+                    static_cast<unsigned long long>(platform::current_liveness_token()));
+      test::signal_ready(std::stoi(args[1]), std::string("token=") + hex);
+      ::Sleep(INFINITE);  // terminated by the test, the token still held
     }
     if (args.size() == 2 && args[0] == "os-name") {
       std::printf("%s\n", platform::MappedObject::os_name(args[1]).c_str());

@@ -21,6 +21,19 @@ const std::string& object_namespace() {
   return ns;
 }
 
+// The directory of lock files: STELLA_WINDOWS_LOCK_DIR, else %ProgramData%\Stella\locks
+// (created on first use). One directory for every user, so that users sharing a segment
+// share its lock.
+std::wstring lock_directory() {
+  if (const char* dir = std::getenv("STELLA_WINDOWS_LOCK_DIR"); dir != nullptr && *dir != '\0') {
+    return widen(dir);
+  }
+  std::wstring base = L"C:\\ProgramData";
+  if (const char* pd = std::getenv("ProgramData"); pd != nullptr && *pd != '\0') base = widen(pd);
+  ::CreateDirectoryW((base + L"\\Stella").c_str(), nullptr);
+  return base + L"\\Stella\\locks";
+}
+
 std::wstring widen(std::string_view s) {
   if (s.empty()) return {};
   const int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);

@@ -43,22 +43,18 @@ std::size_t view_size(const void* base) {
   return info.RegionSize;
 }
 
-// The directory of lock files: STELLA_WINDOWS_LOCK_DIR, else %ProgramData%\Stella\locks
-// (created on first use). One directory for every user, so that users sharing a segment
-// share its lock.
-std::wstring lock_directory() {
-  if (const char* dir = std::getenv("STELLA_WINDOWS_LOCK_DIR"); dir != nullptr && *dir != '\0') {
-    return win::widen(dir);
-  }
-  std::wstring base = L"C:\\ProgramData";
-  if (const char* pd = std::getenv("ProgramData"); pd != nullptr && *pd != '\0') base = win::widen(pd);
-  ::CreateDirectoryW((base + L"\\Stella").c_str(), nullptr);
-  return base + L"\\Stella\\locks";
-}
-
 // Lock files are named after the namespace (and the session for Local): a Local
 // segment of session 1 and one of session 2 are different objects.
-std::wstring lock_path(std::string_view name) {
+// "stella." or "stella-readers." (see ObjectPart in shm.hpp).
+const char* part_prefix(ObjectPart part) { return part == ObjectPart::readers ? "stella-readers." : "stella."; }
+
+// The name wait/wake key a mapping's waiter table by: one table per object, so a word of
+// the readers' object and a word at the same offset of the segment never share sleepers.
+std::string waiter_key(const std::string& segment, ObjectPart part) {
+  return part == ObjectPart::readers ? "readers!" + segment : segment;
+}
+
+std::wstring lock_path(std::string_view name, ObjectPart part = ObjectPart::segment) {
   std::string file;
   if (win::object_namespace() == "Global\\") {
     file = "global.";
@@ -67,16 +63,16 @@ std::wstring lock_path(std::string_view name) {
     ::ProcessIdToSessionId(::GetCurrentProcessId(), &session);
     file = "local" + std::to_string(session) + ".";
   }
-  file += "stella.";
+  file += part_prefix(part);
   file += name;
   file += ".lock";
-  return lock_directory() + L"\\" + win::widen(file);
+  return win::lock_directory() + L"\\" + win::widen(file);
 }
 
-HANDLE open_lock_file(const std::string& name) {
-  const std::wstring dir = lock_directory();
+HANDLE open_lock_file(const std::string& name, ObjectPart part) {
+  const std::wstring dir = win::lock_directory();
   ::CreateDirectoryW(dir.c_str(), nullptr);  // ERROR_ALREADY_EXISTS is fine
-  const std::wstring path = lock_path(name);
+  const std::wstring path = lock_path(name, part);
   // Read access is enough for LockFileEx and is what other users get on an inherited
   // ProgramData ACL. No FILE_SHARE_DELETE: unlink() can delete the file only while
   // nobody has it open, so no one ever locks a file that is no longer the lock.
@@ -92,9 +88,11 @@ HANDLE open_lock_file(const std::string& name) {
 
 }  // namespace
 
-std::string MappedObject::os_name(std::string_view name) {
+std::string MappedObject::file_path(std::string_view name, ObjectPart part) { return os_name(name, part); }
+
+std::string MappedObject::os_name(std::string_view name, ObjectPart part) {
   std::string os = win::object_namespace();
-  os += "stella.";
+  os += part_prefix(part);
   os += name;
   return os;
 }
@@ -104,7 +102,8 @@ MappedObject::MappedObject(MappedObject&& other) noexcept
       size_(std::exchange(other.size_, 0)),
       handle_(std::exchange(other.handle_, -1)),
       name_(std::move(other.name_)),
-      access_(other.access_) {}
+      access_(other.access_),
+      part_(other.part_) {}
 
 MappedObject& MappedObject::operator=(MappedObject&& other) noexcept {
   if (this != &other) {
@@ -114,6 +113,7 @@ MappedObject& MappedObject::operator=(MappedObject&& other) noexcept {
     handle_ = std::exchange(other.handle_, -1);
     name_ = std::move(other.name_);
     access_ = other.access_;
+    part_ = other.part_;
   }
   return *this;
 }
@@ -135,12 +135,13 @@ void MappedObject::reset() noexcept {
   handle_ = -1;
 }
 
-MappedObject MappedObject::create(std::string_view name, std::size_t size, const Permissions& perms) {
+MappedObject MappedObject::create(std::string_view name, std::size_t size, const Permissions& perms,
+                                  ObjectPart part) {
   validate_segment_name(name);
   const std::string seg(name);
   if (size == 0) throw Error(Errc::invalid_argument, seg, "a segment cannot be empty (size 0)");
-  if ((perms.mode & ~0777u) != 0) throw Error(Errc::invalid_argument, seg, "permissions must be within 0777");
-  const std::string os = os_name(name);
+  check_permissions(seg, perms);
+  const std::string os = os_name(name, part);
   const auto size64 = static_cast<std::uint64_t>(size);
   // SEC_COMMIT charges the whole size against the commit limit now: an exhausted
   // pagefile is an error here, never an access violation on first touch later.
@@ -183,14 +184,15 @@ MappedObject MappedObject::create(std::string_view name, std::size_t size, const
   obj.size_ = size;
   obj.name_ = seg;
   obj.access_ = Access::read_write;
-  win::register_mapping(data, size, seg);
+  obj.part_ = part;
+  win::register_mapping(data, size, waiter_key(seg, part));
   return obj;
 }
 
-MappedObject MappedObject::open(std::string_view name, Access access) {
+MappedObject MappedObject::open(std::string_view name, Access access, ObjectPart part) {
   validate_segment_name(name);
   const std::string seg(name);
-  const std::string os = os_name(name);
+  const std::string os = os_name(name, part);
   const DWORD map_access = access == Access::read_write ? FILE_MAP_READ | FILE_MAP_WRITE : FILE_MAP_READ;
   HANDLE mapping = ::OpenFileMappingW(map_access, FALSE, win::widen(os).c_str());
   if (mapping == nullptr) {
@@ -219,28 +221,34 @@ MappedObject MappedObject::open(std::string_view name, Access access) {
   obj.size_ = view_size(data);
   obj.name_ = seg;
   obj.access_ = access;
-  win::register_mapping(data, obj.size_, seg);
+  obj.part_ = part;
+  win::register_mapping(data, obj.size_, waiter_key(seg, part));
   return obj;
 }
 
-bool MappedObject::unlink(std::string_view name) {
+bool MappedObject::unlink(std::string_view name, ObjectPart part) {
   validate_segment_name(name);
-  const bool existed = exists(name);
+  const bool existed = exists(name, part);
   // The mapping goes away with its last handle; only the lock file can be removed, and
   // only while no MappedObject has it open (it is opened without FILE_SHARE_DELETE).
-  ::DeleteFileW(lock_path(name).c_str());
+  ::DeleteFileW(lock_path(name, part).c_str());
   return existed;
 }
 
-bool MappedObject::exists(std::string_view name) {
+bool MappedObject::exists(std::string_view name, ObjectPart part) {
   validate_segment_name(name);
-  HANDLE mapping = ::OpenFileMappingW(FILE_MAP_READ, FALSE, win::widen(os_name(name)).c_str());
+  HANDLE mapping = ::OpenFileMappingW(FILE_MAP_READ, FALSE, win::widen(os_name(name, part)).c_str());
   if (mapping != nullptr) {
     ::CloseHandle(mapping);
     return true;
   }
   const DWORD err = ::GetLastError();
   return err != ERROR_FILE_NOT_FOUND && err != ERROR_INVALID_HANDLE;
+}
+
+std::optional<ObjectAttributes> MappedObject::stat(std::string_view name, ObjectPart) {
+  validate_segment_name(name);
+  return std::nullopt;  // a kernel object has a security descriptor, no POSIX owner
 }
 
 ObjectAttributes MappedObject::attributes() const {
@@ -252,15 +260,32 @@ ObjectAttributes MappedObject::attributes() const {
 }
 
 void MappedObject::apply_permissions(const Permissions& perms) {
-  if ((perms.mode & ~0777u) != 0) throw Error(Errc::invalid_argument, name_, "permissions must be within 0777");
-  // Nothing to apply: mode, uid and gid have no Windows meaning (see create()).
+  check_permissions(name_, perms);
+  // Nothing to apply: mode, uid, gid and the group ACL entries have no Windows meaning
+  // (see create()).
+}
+
+std::string segment_location() { return win::object_namespace(); }
+
+std::uint32_t effective_user_id() noexcept { return 0; }
+
+std::string describe_user(std::uint32_t uid) { return "uid " + std::to_string(uid); }
+
+void prepare_segment_directory(const std::string& path, const DirectoryPermissions&) {
+  throw Error(Errc::invalid_argument, std::string(),
+              "a segment directory (" + path + ") is POSIX only: Windows segments are named kernel objects");
+}
+
+void set_segment_directory(const std::string& path) {
+  throw Error(Errc::invalid_argument, std::string(),
+              "a segment directory (" + path + ") is POSIX only: Windows segments are named kernel objects");
 }
 
 namespace {
-State& lockable_state(std::intptr_t handle, const std::string& name) {
+State& lockable_state(std::intptr_t handle, const std::string& name, ObjectPart part) {
   State* st = state_of(handle);
   if (st == nullptr) throw Error(Errc::invalid_argument, name, "lock on a closed segment");
-  if (st->lock_file == INVALID_HANDLE_VALUE) st->lock_file = open_lock_file(name);
+  if (st->lock_file == INVALID_HANDLE_VALUE) st->lock_file = open_lock_file(name, part);
   return *st;
 }
 
@@ -273,12 +298,12 @@ bool lock_file(HANDLE file, DWORD flags) {
 }  // namespace
 
 void MappedObject::lock_exclusive() {
-  State& st = lockable_state(handle_, name_);
+  State& st = lockable_state(handle_, name_, part_);
   if (!lock_file(st.lock_file, 0)) throw win::win_error("LockFileEx", name_, ::GetLastError());
 }
 
 bool MappedObject::try_lock_exclusive() {
-  State& st = lockable_state(handle_, name_);
+  State& st = lockable_state(handle_, name_, part_);
   if (lock_file(st.lock_file, LOCKFILE_FAIL_IMMEDIATELY)) return true;
   const DWORD err = ::GetLastError();
   if (err == ERROR_LOCK_VIOLATION || err == ERROR_IO_PENDING) return false;

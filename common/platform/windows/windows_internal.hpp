@@ -31,6 +31,10 @@ namespace stella::platform::windows {
 /// Throws invalid_argument for any other value.
 [[nodiscard]] const std::string& object_namespace();
 
+/// The directory of lock files (the segments' writer locks, liveness tokens):
+/// STELLA_WINDOWS_LOCK_DIR, else %ProgramData%\Stella\locks (its parent created on first use).
+[[nodiscard]] std::wstring lock_directory();
+
 /// ASCII/UTF-8 to UTF-16 (object names and paths).
 [[nodiscard]] std::wstring widen(std::string_view s);
 

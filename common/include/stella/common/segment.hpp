@@ -65,6 +65,8 @@ struct SegmentSpec {
 class Segment {
  public:
   Segment() = default;
+  Segment(Segment&& other) noexcept;
+  Segment& operator=(Segment&& other) noexcept;
 
   /// Creates `name`, reserves its memory and writes the header, unpublished: initialise
   /// the area, then call publish().
@@ -82,20 +84,26 @@ class Segment {
   /// open() and by the fuzzer.
   static void validate(std::string_view name, const void* bytes, std::size_t size, SegmentKind expected);
 
-  [[nodiscard]] const SegmentHeader& header() const noexcept {
+  /// The header as validated at open (or written at create): a private copy. Nothing in it
+  /// is re-read from the mapping, so a process that scribbles over the shared header
+  /// afterwards cannot move the area or change a size under this process.
+  [[nodiscard]] const SegmentHeader& header() const noexcept { return header_; }
+  [[nodiscard]] std::byte* area() const noexcept {
+    return static_cast<std::byte*>(object_.data()) + header_.area_offset;
+  }
+  [[nodiscard]] std::size_t area_size() const noexcept { return header_.area_size; }
+  /// The header as it is in the mapping now (anyone may have written it): for checks only.
+  [[nodiscard]] const SegmentHeader& shared_header() const noexcept {
     return *static_cast<const SegmentHeader*>(object_.data());
   }
-  [[nodiscard]] std::byte* area() const noexcept {
-    return static_cast<std::byte*>(object_.data()) + header().area_offset;
-  }
-  [[nodiscard]] std::size_t area_size() const noexcept { return header().area_size; }
   [[nodiscard]] const std::string& name() const noexcept { return object_.name(); }
   [[nodiscard]] platform::MappedObject& object() noexcept { return object_; }
   [[nodiscard]] bool valid() const noexcept { return object_.valid(); }
 
  private:
-  explicit Segment(platform::MappedObject object) : object_(std::move(object)) {}
+  explicit Segment(platform::MappedObject object);
   platform::MappedObject object_;
+  SegmentHeader header_{};  // private copy, see header()
 };
 
 /// The checksum stored in a header (exposed for tests that forge headers).

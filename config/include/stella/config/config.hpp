@@ -106,6 +106,12 @@ struct DaemonConfig {
   std::optional<std::filesystem::path> pid_file;
   /// Prometheus metrics over HTTP; nullopt ("off", the default) serves none.
   std::optional<MetricsAddress> metrics;
+  /// Where stellad creates its segments (and processes their liveness tokens): a directory
+  /// it owns, mode segment_dir_mode | sticky, with an ACL entry giving rwx to every group a
+  /// segment names (group, reader_group, writer_group). nullopt: /dev/shm. Clients find it
+  /// through STELLA_SEGMENT_DIR (docs/robustness.md, "Names cannot be squatted").
+  std::optional<std::filesystem::path> segment_dir;
+  std::uint32_t segment_dir_mode = 0700;
 
   /// lock_file when set, otherwise socket + ".lock" — also after the socket is overridden
   /// on the command line.
@@ -122,13 +128,15 @@ struct SegmentConfig {
   std::uint32_t permissions = 0660;     // file mode bits, never setuid/setgid/sticky
   std::optional<Account> owner;
   std::optional<Account> group;
-  std::optional<Account> reader_group;  // may map the segment read-only
-  std::optional<Account> writer_group;  // may map the segment read-write
+  std::optional<Account> reader_group;  // may open readers (an ACL entry; docs/robustness.md)
+  std::optional<Account> writer_group;  // may open writers (an ACL entry)
+  bool allow_world_writable = false;    // permissions may carry the 0002 bit
   RemovePolicy remove = RemovePolicy::when_unused;
   std::optional<LagThreshold> lag_warning;  // rings only; nullopt: daemon.lag_warning
   Location location;                        // of this segment's [[segment]] header
 
-  /// Mode, uid and gid as the platform layer applies them at creation.
+  /// Mode, owner, group and the reader/writer group ACL entries as the platform layer
+  /// applies them at creation.
   [[nodiscard]] platform::Permissions platform_permissions() const;
   /// This segment's lag threshold: its own, or the daemon's default.
   [[nodiscard]] LagThreshold effective_lag_warning(const DaemonConfig& daemon) const;

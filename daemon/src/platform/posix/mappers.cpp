@@ -1,4 +1,4 @@
-// Linux: a shared-memory object shows in /proc/<pid>/maps as /dev/shm/stella.<name>
+// Linux: a shared-memory object shows in /proc/<pid>/maps as <segment dir>/stella.<name>
 // (with " (deleted)" once unlinked). Processes whose maps we may not read are not counted:
 // stellad normally runs as the segments' owner or as root, which may read them all.
 #include <dirent.h>
@@ -30,7 +30,7 @@ bool maps_object(const std::string& maps_path, const std::string& object_path) {
 }  // namespace
 
 std::size_t processes_mapping(std::string_view name) {
-  const std::string object_path = "/dev/shm" + stella::platform::MappedObject::os_name(name);
+  const std::string object_path = stella::platform::MappedObject::file_path(name);
   const long self = static_cast<long>(::getpid());
   std::size_t count = 0;
   DIR* proc = ::opendir("/proc");
