@@ -16,7 +16,14 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 0
 fi
 
-cmake --build "$build" -j2 --target stella_shared capi_cxx_peer dotnet_serial_peer dotnet_bench_cxx
+cmake --build "$build" -j "${JOBS:-2}" --target stella_shared capi_cxx_peer dotnet_bench_cxx
+filter=()
+# The C++ side of the serializer interop test needs the json, msgpack and protobuf components.
+if ! cmake --build "$build" -j "${JOBS:-2}" --target dotnet_serial_peer; then
+  echo "bindings/dotnet: no dotnet_serial_peer (Stella built without json/msgpack/protobuf):" \
+       "SKIPPING the C# -> C++ serializer interop tests"
+  filter=(--filter "FullyQualifiedName!~CSharpSerializedRecordsDecodeInCpp")
+fi
 
 export STELLA_LIBRARY="$build/client/libstella.so"
 export STELLA_CAPI_CXX_PEER="$build/tests/capi/capi_cxx_peer"
@@ -25,8 +32,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 cd "$here"
 dotnet build Stella.Tests/Stella.Tests.csproj -c Release -nologo -v quiet
-dotnet test Stella.Tests/Stella.Tests.csproj -c Release --no-build -nologo -v quiet \
-  --logger "console;verbosity=normal"
+dotnet test Stella.Tests/Stella.Tests.csproj -c Release --no-build -nologo -v quiet "${filter[@]}"
 
 if [[ "${STELLA_DOTNET_BENCH:-0}" == 1 ]]; then
   # The per-message cost of the binding against C++'s (the README's table).

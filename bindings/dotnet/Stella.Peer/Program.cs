@@ -6,6 +6,9 @@
 //   claim-and-hang NAME              claims a record, prints "claimed", and waits (to be killed)
 //   serial FORMAT NAME COUNT         writes InteropRecord.For(0..COUNT-1) as json|msgpack|protobuf
 //   bench NAME COUNT SIZE            in-process write+read cost per message (ns), raw and JSON
+//   log-reader NAME [WAIT]           the original README's C# reader (JSON log entries, as
+//                                    examples/ring_example writes them): all there is, or
+//                                    waits for WAIT messages (scripts/demo.sh)
 using System.Diagnostics;
 using Stella;
 using Stella.Peer;
@@ -19,6 +22,8 @@ try
         ["claim-and-hang", var name] => ClaimAndHang(name),
         ["serial", var format, var name, var count] => Serial(format, name, int.Parse(count)),
         ["bench", var name, var count, var size] => Bench(name, int.Parse(count), int.Parse(size)),
+        ["log-reader", var name] => LogReader(name, 0),
+        ["log-reader", var name, var wait] => LogReader(name, int.Parse(wait)),
         _ => Usage(),
     };
 }
@@ -31,7 +36,7 @@ catch (StellaException e)
 static int Usage()
 {
     Console.Error.WriteLine("usage: Stella.Peer write NAME WRITER COUNT | read NAME COUNT | claim-and-hang NAME | " +
-                            "serial json|msgpack|protobuf NAME COUNT | bench NAME COUNT SIZE");
+                            "serial json|msgpack|protobuf NAME COUNT | bench NAME COUNT SIZE | log-reader NAME [WAIT]");
     return 2;
 }
 
@@ -72,6 +77,33 @@ static int Read(string name, uint count)
     }
     Console.WriteLine($"ok {r.MessagesRead} {r.MessagesLost}");
     return r.MessagesLost == 0 ? 0 : 1;
+}
+
+static int LogReader(string name, int waitFor)
+{
+    var serializer = new JsonSerializer();
+    int n = 0;
+    using (var reader = new LockFreeBufferReader(name))
+    {
+        if (waitFor <= 0)
+        {
+            while (reader.TryRead(serializer, out dynamic? logEntry))  // the README's loop
+            {
+                Console.WriteLine($"C#  [{logEntry.Timestamp}] {logEntry.LogLevel}: {logEntry.Text}");
+                ++n;
+            }
+        }
+        else
+        {
+            while (n < waitFor && reader.Read(serializer, out dynamic? logEntry, TimeSpan.FromSeconds(30)))
+            {
+                Console.WriteLine($"C#  [{logEntry.Timestamp}] {logEntry.LogLevel}: {logEntry.Text}");
+                ++n;
+            }
+        }
+        if (reader.MessagesLost > 0) Console.WriteLine($"C#  ({reader.MessagesLost} older messages were overwritten)");
+    }
+    return waitFor > 0 && n < waitFor ? 1 : 0;
 }
 
 static int ClaimAndHang(string name)
@@ -129,8 +161,17 @@ static int Bench(string name, int count, int size)
         for (int k = 0; k < Batch; ++k) r.TryRead<InteropRecord>(json, out _);
     }
     double jsonNs = sw.Elapsed.TotalNanoseconds / jsonCount;
+    var scratch = new System.Buffers.ArrayBufferWriter<byte>();
+    sw.Restart();
+    for (int k = 0; k < jsonCount; ++k)
+    {
+        scratch.ResetWrittenCount();
+        json.Serialize(record, scratch);
+        json.Deserialize<InteropRecord>(scratch.WrittenMemory);
+    }
+    double codecNs = sw.Elapsed.TotalNanoseconds / jsonCount;
     Console.WriteLine($"dotnet raw {size} B: {rawNs:F1} ns/message (write+read), {rawAlloc} bytes allocated in {count} messages");
-    Console.WriteLine($"dotnet JSON InteropRecord: {jsonNs:F1} ns/message (serialize+write+read+deserialize)");
+    Console.WriteLine($"dotnet JSON InteropRecord: {jsonNs:F1} ns/message (serialize+write+read+deserialize; of which System.Text.Json alone {codecNs:F1} ns)");
     MultiWriterCircularBuffer.Remove(name);
     return 0;
 }

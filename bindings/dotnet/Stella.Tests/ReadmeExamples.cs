@@ -140,4 +140,27 @@ public class ReadmeExamples
         }
         MultiWriterCircularBuffer.Remove(MyGuaranteedBuffer);
     }
+
+    // The example of this repository's README (.NET section), as written but for the name.
+    [Fact]
+    public void DotnetSectionExample()
+    {
+        string MyLogBuffer = Unique("MyLogBuffer");
+        string printed = CaptureConsole(() =>
+        {
+            var serializer = new JsonSerializer();  // System.Text.Json
+            using var writer = new MultiWriterCircularBuffer(MyLogBuffer, SharedMemoryMode.OpenOrCreate, 65536,
+                                                             behavior: WriteBehavior.Overwrite);
+            writer.Write(new { Timestamp = DateTime.UtcNow, LogLevel = "Info", Text = "from C#" }, serializer);
+
+            // Reads what C# and C++ writers wrote (examples/ring_example writes these JSON entries too).
+            using var reader = new LockFreeBufferReader(MyLogBuffer);
+            while (reader.TryRead(serializer, out dynamic? logEntry))
+            {
+                Console.WriteLine($"[{logEntry.Timestamp}] {logEntry.LogLevel}: {logEntry.Text}");
+            }
+        });
+        MultiWriterCircularBuffer.Remove(MyLogBuffer);
+        Assert.Matches(@"^\[\d{4}-[0-9T:.-]+Z\] Info: from C#\r?\n$", printed);
+    }
 }

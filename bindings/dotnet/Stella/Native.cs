@@ -72,7 +72,9 @@ internal static unsafe partial class Native
         {
             if (NativeLibrary.TryLoad(candidate, assembly, path, out handle)) return handle;
         }
-        return IntPtr.Zero;  // the runtime's own search, then DllNotFoundException
+        throw new DllNotFoundException(
+            "Stella: libstella.so was not found: set STELLA_LIBRARY to its path, or LD_LIBRARY_PATH to its directory " +
+            "(a CMake build has it in BUILD_DIR/client/), or install it (cmake --install, the .deb)");
     }
 
     [LibraryImport(Library)] internal static partial byte* stella_status_name(int status);
