@@ -21,8 +21,8 @@ filter=()
 # The C++ side of the serializer interop test needs the json, msgpack and protobuf components.
 if ! cmake --build "$build" -j "${JOBS:-2}" --target dotnet_serial_peer; then
   echo "bindings/dotnet: no dotnet_serial_peer (Stella built without json/msgpack/protobuf):" \
-       "SKIPPING the C# -> C++ serializer interop tests"
-  filter=(--filter "FullyQualifiedName!~CSharpSerializedRecordsDecodeInCpp")
+       "SKIPPING the C# <-> C++ serializer interop tests"
+  filter=(--filter "FullyQualifiedName!~CSharpSerializedRecordsDecodeInCpp&FullyQualifiedName!~CppSerializedRecordsDecodeInCSharp")
 fi
 
 export STELLA_LIBRARY="$build/client/libstella.so"

@@ -1,10 +1,13 @@
-// The C++ reader of the .NET serializer interop test: reads COUNT records that C# wrote with
+// The C++ side of the .NET serializer interop test: records that C# writes with
 // System.Text.Json, MessagePack-CSharp or protobuf-net (InteropRecord in
-// bindings/dotnet/Stella.Peer/Messages.cs) and decodes them with Stella's C++ serializers
-// (nlohmann-json, msgpack-cxx, Google protobuf), checking every field.
+// bindings/dotnet/Stella.Peer/Messages.cs), decoded here with Stella's C++ serializers
+// (nlohmann-json, msgpack-cxx, Google protobuf), every field checked; and the same records
+// encoded here for C# to decode.
 //
-//   dotnet_serial_peer json|msgpack|protobuf NAME COUNT   prints "ready" once its reader is open,
-//                                                         then "ok COUNT" if all COUNT matched
+//   dotnet_serial_peer read json|msgpack|protobuf NAME COUNT   prints "ready" once its reader is
+//                                                              open, then "ok COUNT" if all matched
+//   dotnet_serial_peer write json|msgpack|protobuf NAME COUNT  writes records 0..COUNT-1 to the
+//                                                              existing ring NAME (waits for space)
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -27,9 +30,29 @@ struct Record {
   MSGPACK_DEFINE(name, id, values)  // an array [name, id, values], as MessagePack-CSharp's [Key(0..2)]
 };
 
-bool matches(const Record& r, std::int64_t i) {
+// InteropRecord.For(i) of the C# side.
+Record record_for(std::int64_t i) {
   const auto d = static_cast<double>(i);
-  return r.name == "msg-" + std::to_string(i) && r.id == i && r.values == std::vector<double>{d * 0.5, d + 0.25, -d};
+  return Record{"msg-" + std::to_string(i), i, {d * 0.5, d + 0.25, -d}};
+}
+
+bool matches(const Record& r, std::int64_t i) {
+  const Record want = record_for(i);
+  return r.name == want.name && r.id == want.id && r.values == want.values;
+}
+
+template <class Encode>
+int write_all(const std::string& name, std::int64_t count, Encode encode) {
+  stella::MultiWriterCircularBuffer writer(name, stella::SharedMemoryMode::Open);
+  std::vector<std::byte> bytes;
+  for (std::int64_t i = 0; i < count; ++i) {
+    encode(record_for(i), bytes);
+    if (writer.write_bytes(bytes, std::chrono::seconds(30)) != stella::WriteResult::Ok) {
+      std::cerr << "dotnet_serial_peer: write " << i << " timed out\n";
+      return 1;
+    }
+  }
+  return 0;
 }
 
 template <class Decode>
@@ -56,15 +79,22 @@ int read_all(const std::string& name, std::int64_t count, Decode decode) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: dotnet_serial_peer json|msgpack|protobuf NAME COUNT\n";
+  const std::string verb = argc == 5 ? argv[1] : "";
+  if (verb != "read" && verb != "write") {
+    std::cerr << "usage: dotnet_serial_peer read|write json|msgpack|protobuf NAME COUNT\n";
     return 2;
   }
-  const std::string format = argv[1];
-  const std::string name = argv[2];
-  const std::int64_t count = std::strtoll(argv[3], nullptr, 10);
+  const std::string format = argv[2];
+  const std::string name = argv[3];
+  const std::int64_t count = std::strtoll(argv[4], nullptr, 10);
+  const bool read = verb == "read";
   try {
     if (format == "json") {
+      if (!read) {
+        return write_all(name, count, [](const Record& r, std::vector<std::byte>& out) {
+          stella::JsonSerializer{}.serialize(nlohmann::json{{"Name", r.name}, {"Id", r.id}, {"Values", r.values}}, out);
+        });
+      }
       return read_all(name, count, [](std::span<const std::byte> in) {
         nlohmann::json j;
         stella::JsonSerializer{}.deserialize(in, j);  // System.Text.Json's default names: PascalCase
@@ -73,6 +103,10 @@ int main(int argc, char** argv) {
       });
     }
     if (format == "msgpack") {
+      if (!read) {
+        return write_all(name, count,
+                         [](const Record& r, std::vector<std::byte>& out) { stella::MessagePackSerializer{}.serialize(r, out); });
+      }
       return read_all(name, count, [](std::span<const std::byte> in) {
         Record r;
         stella::MessagePackSerializer{}.deserialize(in, r);
@@ -80,6 +114,15 @@ int main(int argc, char** argv) {
       });
     }
     if (format == "protobuf") {
+      if (!read) {
+        return write_all(name, count, [](const Record& r, std::vector<std::byte>& out) {
+          stella::dotnet::InteropRecord p;
+          p.set_name(r.name);
+          p.set_id(r.id);
+          for (const double v : r.values) p.add_values(v);
+          stella::ProtobufSerializer{}.serialize(p, out);
+        });
+      }
       return read_all(name, count, [](std::span<const std::byte> in) {
         stella::dotnet::InteropRecord p;
         stella::ProtobufSerializer{}.deserialize(in, p);

@@ -181,7 +181,7 @@ public class InteropTests
     {
         string name = ApiTests.Unique("serial-" + format);
         using var w = new MultiWriterCircularBuffer(name, SharedMemoryMode.Create, 1 << 16, WriteBehavior.Block);
-        using Process cxx = Start(Helper("STELLA_DOTNET_SERIAL_PEER"), format, name, "500");
+        using Process cxx = Start(Helper("STELLA_DOTNET_SERIAL_PEER"), "read", format, name, "500");
         try
         {
             ExpectLine(cxx, "ready");
@@ -189,6 +189,36 @@ public class InteropTests
             for (int i = 0; i < 500; ++i) Assert.True(w.Write(InteropRecord.For(i), serializer, TimeSpan.FromSeconds(30)));
             ExpectLine(cxx, "ok 500");
             ExpectSuccess(cxx);
+        }
+        finally
+        {
+            if (!cxx.HasExited) cxx.Kill();
+            MultiWriterCircularBuffer.Remove(name);
+        }
+    }
+
+    [Theory]
+    [InlineData("json")]      // nlohmann-json -> System.Text.Json (member names match the C++ keys)
+    [InlineData("msgpack")]   // msgpack-cxx MSGPACK_DEFINE array -> MessagePack-CSharp [Key(n)]
+    [InlineData("protobuf")]  // Google protobuf -> protobuf-net, same field numbers
+    public void CppSerializedRecordsDecodeInCSharp(string format)
+    {
+        string name = ApiTests.Unique("cxxserial-" + format);
+        using var w = new MultiWriterCircularBuffer(name, SharedMemoryMode.Create, 1 << 16, WriteBehavior.Block);
+        using var r = new LockFreeBufferReader(name);
+        using Process cxx = Start(Helper("STELLA_DOTNET_SERIAL_PEER"), "write", format, name, "500");
+        try
+        {
+            using ISerializer serializer = ApiTests.Make(format);
+            for (int i = 0; i < 500; ++i)
+            {
+                Assert.True(r.Read(serializer, out InteropRecord? got, TimeSpan.FromSeconds(30)), $"record {i} did not come");
+                InteropRecord want = InteropRecord.For(i);
+                Assert.Equal((want.Name, want.Id), (got.Name, got.Id));
+                Assert.Equal(want.Values, got.Values);
+            }
+            ExpectSuccess(cxx);
+            Assert.Equal(0, r.MessagesLost);
         }
         finally
         {
