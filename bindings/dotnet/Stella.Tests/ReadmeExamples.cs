@@ -2,7 +2,9 @@
 // - the segment names get a per-run suffix (tests run beside each other and must not meet old
 //   segments), written as `var name = ...` before the example;
 // - the Process A / Process B halves run one after the other in this process;
-// - Console output goes to a StringWriter so the test can check it.
+// - Console output goes to a StringWriter so the test can check it;
+// - one comment line is added (that the ring outlives the writer's handle), and the two
+//   Backpressure examples, which only construct a writer, are followed by checks.
 using Stella;
 using Xunit;
 
