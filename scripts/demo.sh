@@ -76,15 +76,31 @@ echo
 echo "== 'events' (Block): a reader waits for 5 messages while two writer processes write 3 and 2"
 "$RING" read events --wait 5 >"$RUNTIME/events-reader.out" &
 READER_PID=$!
-# The reader is registered once status shows it (Block writers then never overwrite its data).
-for _ in $(seq 100); do
-  if "$STELLAD" status --socket "$SOCKET" --json | grep -q "\"pid\": $READER_PID"; then break; fi
-  sleep 0.05
+# ---- BEGIN .NET reader (issue 17; owner: dotnet) ----
+# With the .NET SDK, a C# reader (the original README's reader loop, bindings/dotnet) reads
+# the same ring beside the C++ one.
+CS_READER_PID=""
+if command -v dotnet >/dev/null 2>&1 &&
+   (cd "$ROOT/bindings/dotnet" && dotnet build Stella.Peer/Stella.Peer.csproj -c Release -nologo -v quiet >"$RUNTIME/dotnet-build.log" 2>&1); then
+  STELLA_LIBRARY="$BUILD/client/libstella.so" dotnet "$ROOT/bindings/dotnet/Stella.Peer/bin/Release/net10.0/Stella.Peer.dll" \
+    log-reader events 5 >"$RUNTIME/events-cs-reader.out" &
+  CS_READER_PID=$!
+else
+  echo "(no C# reader: the .NET SDK is missing or bindings/dotnet did not build)"
+fi
+# ---- END .NET reader ----
+# The readers are registered once status shows them (Block writers then never overwrite their data).
+for pid in $READER_PID $CS_READER_PID; do
+  for _ in $(seq 200); do
+    if "$STELLAD" status --socket "$SOCKET" --json | grep -q "\"pid\": $pid"; then break; fi
+    sleep 0.05
+  done
 done
 "$RING" write events --block --count 3
 "$RING" write events --block --count 2
 wait "$READER_PID"
 cat "$RUNTIME/events-reader.out"
+if [[ -n "$CS_READER_PID" ]]; then wait "$CS_READER_PID"; cat "$RUNTIME/events-cs-reader.out"; fi
 
 echo
 echo "== 'telemetry' (Overwrite): two writer processes, then a reader reads what is there"

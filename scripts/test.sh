@@ -45,6 +45,19 @@ if grep -rqs 'LABELS.*tsan' "$ROOT/tests"; then
   ctest --test-dir "$BUILD_ROOT/tsan" -j "$JOBS" --output-on-failure --timeout 900 -L tsan
 fi
 
+# ---- BEGIN .NET binding (issue 17; owner: dotnet) ----
+# bindings/dotnet/test.sh: builds the C# library and runs its xunit tests (README examples,
+# C# <-> C++ processes on one ring, kill -9 of a C# writer, serializer interop) against
+# build/release's libstella.so. NuGet restores from the local source (bindings/dotnet/nuget.config).
+# About 60-90 s on the shared 2-core machine. Skipped, saying so, without the .NET SDK.
+section ".NET binding (bindings/dotnet)"
+if command -v dotnet >/dev/null 2>&1; then
+  JOBS=$JOBS "$ROOT/bindings/dotnet/test.sh" "$BUILD_ROOT/release"
+else
+  echo "SKIPPED: .NET binding tests (bindings/dotnet): the .NET SDK ('dotnet') is not installed"
+fi
+# ---- END .NET binding ----
+
 # ---- BEGIN API reference (issue 16; owner: reach) ----
 # Doxygen (docs/api/Doxyfile.in) over the public headers into build/release/docs/api/html.
 # Any warning fails it: an undocumented public class or member, a bad @param. About 5 s.
