@@ -118,6 +118,7 @@ void repair_dead_writer(const RingView& v, std::uint32_t i, std::uint64_t owner,
   if (!resolve_given_up(v, i)) return;  // fillable later; readers skip it meanwhile
   if (s.owner.compare_exchange_strong(owner, make_owner(owner_generation(owner), SlotState::free), mo_acq_rel)) {
     ++rep.writers_reaped;
+    v.control->messages_retired.fetch_add(s.messages_written.load(mo_relaxed), mo_relaxed);
   }
 }
 

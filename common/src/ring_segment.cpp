@@ -110,7 +110,7 @@ RingView attach_area(std::string_view name, std::byte* area, std::uint64_t area_
   const std::uint64_t writer_off = c->writer_slots_offset;
   const std::uint64_t data_off = c->data_offset;
   if (!std::has_single_bit(capacity) || capacity < kMinCapacity || capacity > kMaxCapacity) {
-    throw corrupt("capacity " + std::to_string(capacity) + " is not a power of two between 4 KiB and 1 TiB");
+    throw corrupt("capacity " + std::to_string(capacity) + " is not a power of two >= 4096");
   }
   if (max_message != max_message_for(capacity)) throw corrupt("max_message does not match capacity");
   if (max_readers < 1 || max_readers > kMaxSlots || max_writers < 1 || max_writers > kMaxSlots) {
@@ -152,7 +152,7 @@ RingStatus status(const RingView& v) {
   s.tail = c.tail.load(mo_acquire);
   s.head = oldest_start(s.tail, g.capacity);
   s.behavior = g.behavior;
-  s.next_seq = 0;
+  s.next_seq = c.messages_retired.load(mo_relaxed);
   for (std::uint32_t i = 0; i < g.max_readers; ++i) {
     const ReaderSlot& r = v.readers[i];
     const SlotState st = owner_state(r.owner.load(mo_acquire));

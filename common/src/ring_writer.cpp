@@ -128,7 +128,10 @@ RingWriter::~RingWriter() {
   if (!detail::resolve_given_up(view_, slot_)) return;
   std::uint64_t o = owner_word_;
   // release: our last writes happen-before the next owner's claim.
-  slot_ptr_->owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::free), mo_release, mo_relaxed);
+  if (slot_ptr_->owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::free), mo_release,
+                                               mo_relaxed)) {
+    view_.control->messages_retired.fetch_add(next_seq_, mo_relaxed);  // status: messages ever written
+  }
 }
 
 bool RingWriter::readers_allow(std::uint64_t end, bool rescan) {

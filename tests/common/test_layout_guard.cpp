@@ -63,6 +63,7 @@ TEST_CASE("ring layout matches version 2") {
   CHECK(offsetof(RingControl, records_repaired) == 320);
   CHECK(offsetof(RingControl, reservations_given_up) == 328);
   CHECK(offsetof(RingControl, last_recovery_unix_ns) == 368);
+  CHECK(offsetof(RingControl, messages_retired) == 376);
   CHECK(sizeof(ReaderSlot) == 128);
   CHECK(offsetof(ReaderSlot, owner) == 0);
   CHECK(offsetof(ReaderSlot, cursor) == 8);

@@ -287,7 +287,7 @@ struct WriterInfo {
   std::uint64_t messages_written;
 };
 struct RingStatus {
-  std::uint64_t capacity, tail, head, next_seq;  // head: oldest position a new reader can start at; next_seq: messages written by current writers
+  std::uint64_t capacity, tail, head, next_seq;  // head: oldest position a new reader can start at; next_seq: messages ever written (approximate while writers come and go)
   WriteBehavior behavior;
   std::vector<ReaderInfo> readers;
   std::vector<WriterInfo> writers;

@@ -133,6 +133,7 @@ struct alignas(kCacheLine) RingControl {
   std::atomic<std::uint64_t> readers_evicted;        // stalled live readers evicted
   std::atomic<std::uint64_t> recovery_passes;        // recovery passes that changed something
   std::atomic<std::uint64_t> last_recovery_unix_ns;
+  std::atomic<std::uint64_t> messages_retired;       // messages committed by writers whose slots were freed
 
   std::uint8_t reserved2[2 * kCacheLine];
 };
