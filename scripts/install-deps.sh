@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config ccache
   libasio-dev libspdlog-dev libcli11-dev libtomlplusplus-dev doctest-dev
   nlohmann-json3-dev libmsgpack-cxx-dev libprotobuf-dev protobuf-compiler
-  libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev
+  libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev valgrind
   nats-server libnats-dev)
 PACKAGES+=(${STELLA_EXTRA_PACKAGES:-})
 missing=()
