@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <asio.hpp>
 #include <csignal>
+#include <ctime>
 #include <fstream>
 
 #include "stella/daemon/bridge.hpp"
@@ -15,6 +16,7 @@
 #include "stella/daemon/notifier.hpp"
 #include "stella/daemon/reaper.hpp"
 #include "stella/daemon/segment_manager.hpp"
+#include "platform/limits.hpp"
 #include "platform/signals.hpp"
 #include "stella/version.hpp"
 
@@ -46,6 +48,61 @@ std::string ago(std::chrono::nanoseconds d) {
   return ms < 10000 ? std::to_string(ms) + " ms ago" : std::to_string(ms / 1000) + " s ago";
 }
 
+// "2026-12-02 06:10:00 UTC" for a time in ns since the Unix epoch.
+std::string utc_text(std::uint64_t unix_ns) {
+  const std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000ULL);
+  char buf[32] = "?";
+  // std::gmtime: only ever called on the io thread (status and reload).
+  if (const std::tm* tm = std::gmtime(&t)) std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", tm);
+  return buf;
+}
+
+std::uint64_t unix_ns(std::chrono::system_clock::time_point t) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+// What run() set up, undone in reverse order on every way out of it: each undo is pushed
+// BEFORE the step it undoes (and tolerates that step not having happened), so a step that
+// fails half-way is undone too. `failed` tells the undo whether run() is failing.
+class Teardown {
+ public:
+  Teardown() = default;
+  Teardown(const Teardown&) = delete;
+  Teardown& operator=(const Teardown&) = delete;
+  ~Teardown() { run(true); }  // an exception leaves run()
+
+  void push(const char* what, std::function<void(bool failed)> undo) { steps_.push_back({what, std::move(undo)}); }
+  void run(bool failed) noexcept {
+    while (!steps_.empty()) {
+      Step step = std::move(steps_.back());
+      steps_.pop_back();
+      try {
+        step.undo(failed);
+      } catch (const std::exception& e) {
+        spdlog::error("stopping: undoing the {} failed: {}", step.what, e.what());
+      }
+    }
+  }
+
+ private:
+  struct Step {
+    const char* what;
+    std::function<void(bool)> undo;
+  };
+  std::vector<Step> steps_;
+};
+
+// A multi-line error as one line (a problem line in status).
+std::string one_line(std::string text) {
+  for (std::size_t i = 0; (i = text.find("\n", i)) != std::string::npos;) {
+    std::size_t j = i + 1;
+    while (j < text.size() && text[j] == ' ') ++j;
+    const bool after_colon = i > 0 && text[i - 1] == ':';  // "problem(s):" then the list
+    text.replace(i, j - i, after_colon ? " " : "; ");
+  }
+  return text;
+}
+
 }  // namespace
 
 protocol::StatusReport assess(protocol::DaemonReport daemon, std::vector<protocol::SegmentReport> segments,
@@ -59,6 +116,7 @@ protocol::StatusReport assess(protocol::DaemonReport daemon, std::vector<protoco
   for (const protocol::SegmentReport& s : r.segments) {
     const std::string seg = "segment '" + s.name + "': ";
     if (s.state == "refused") r.problems.push_back(seg + "refused: " + s.detail);
+    if (s.state == "missing") r.problems.push_back(seg + "missing: " + s.detail);
     for (const protocol::ReaderReport& x : s.readers) {
       if (x.evicted) r.problems.push_back(seg + "reader pid " + std::to_string(x.pid) + " was evicted (stalled)");
       if (x.lagging) {
@@ -74,6 +132,15 @@ protocol::StatusReport assess(protocol::DaemonReport daemon, std::vector<protoco
                            std::to_string(s.counters.reaps()) + ", evicted " +
                            std::to_string(s.counters.readers_evicted) + " in all)");
     }
+  }
+  // The running config is not the file on disk until a reload succeeds.
+  if (r.daemon.reload_failed_unix_ns != 0) {
+    const std::string when = now_ns >= r.daemon.reload_failed_unix_ns
+                                 ? " (" + ago(std::chrono::nanoseconds(now_ns - r.daemon.reload_failed_unix_ns)) + ")"
+                                 : "";
+    r.problems.push_back("the last reload, at " + utc_text(r.daemon.reload_failed_unix_ns) + when +
+                         ", failed: " + r.daemon.reload_error + "; the running config is not " + r.daemon.config +
+                         " until a reload succeeds");
   }
   // A reaper that has not run for many intervals is as bad as a crash nobody repairs.
   const auto stale = std::max<std::uint64_t>(10 * r.daemon.reap_interval_ns, 2'000'000'000ULL);
@@ -97,7 +164,12 @@ struct Daemon::Impl {
   sys::SignalWatcher signals{io};  // SIGINT, SIGTERM, SIGHUP (platform/signals.hpp)
   Clock::time_point started = Clock::now();
   std::uint64_t reloads = 0;
+  std::uint64_t reload_failures = 0;
+  std::uint64_t reload_failed_unix_ns = 0;  // the failure in effect (0: the last reload succeeded)
+  std::string reload_error;
   bool pid_file_written = false;
+  bool serving = false;  // run() got as far as READY
+  std::vector<std::string> created;  // segments this run created (a failed start removes them)
 
   explicit Impl(DaemonOptions o) : options(std::move(o)) {}
 
@@ -119,12 +191,23 @@ struct Daemon::Impl {
   }
 
   std::string status_line() {
-    std::size_t refused = 0;
+    std::size_t refused = 0, missing = 0;
     const auto segments = manager.report(config.daemon);
-    for (const auto& s : segments) refused += s.state == "refused" ? 1 : 0;
+    for (const auto& s : segments) {
+      refused += s.state == "refused" ? 1 : 0;
+      missing += s.state == "missing" ? 1 : 0;
+    }
     std::string line = std::to_string(segments.size()) + " segment(s)";
     if (refused > 0) line += ", " + std::to_string(refused) + " refused";
+    if (missing > 0) line += ", " + std::to_string(missing) + " missing";
+    if (reload_failed_unix_ns != 0) line += ", the last reload failed";
     return line + "; status on " + config.daemon.socket.string();
+  }
+
+  void reload_failed(const std::string& why) {
+    ++reload_failures;
+    reload_failed_unix_ns = unix_ns(std::chrono::system_clock::now());
+    reload_error = one_line(why);
   }
 
   protocol::StatusReport status() {
@@ -142,6 +225,15 @@ struct Daemon::Impl {
                                                            0, std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                                   Clock::now() - last).count()));
     d.reloads = reloads;
+    d.reload_failures = reload_failures;
+    d.reload_failed_unix_ns = reload_failed_unix_ns;
+    d.reload_error = reload_error;
+    d.connections = server->open_connections();
+    d.max_connections = server->max_connections();
+    d.open_files_limit = sys::open_file_limit().value_or(0);
+    d.connections_dropped = server->dropped();
+    d.connections_evicted = server->evicted();
+    d.accept_failures = server->accept_failures();
     protocol::StatusReport r =
         assess(std::move(d), manager.report(config.daemon), config.daemon, std::chrono::system_clock::now());
     add_bridge_reports(r, bridges.report());
@@ -165,9 +257,11 @@ struct Daemon::Impl {
       next = load();
     } catch (const StartupError& e) {
       spdlog::error("reload refused, the running config is kept: {}", e.what());
+      reload_failed(std::string("refused, the running config is kept: ") + e.what());
       notifier.ready(status_line());
       return;
     }
+    std::vector<std::string> not_applied;  // what of the file this reload could not apply
     // What cannot change without a restart keeps its running value.
     config::DaemonConfig& d = next.daemon;
     const config::DaemonConfig& old = config.daemon;
@@ -184,6 +278,7 @@ struct Daemon::Impl {
         spdlog::info("reload: socket mode {} -> {}", config::format_mode(old.socket_mode), config::format_mode(d.socket_mode));
       } catch (const std::exception& e) {
         spdlog::error("reload: {}", e.what());
+        not_applied.push_back(std::string("socket_mode: ") + e.what());
         d.socket_mode = old.socket_mode;
       }
     }
@@ -202,8 +297,21 @@ struct Daemon::Impl {
     config.bridges = next.bridges;
     bridges.apply(config.bridges);
     ++reloads;
-    spdlog::info("reload: done: {} added, {} removed, {} updated, {} refused", s.added.size(), s.removed.size(),
-                 s.updated.size(), s.refused.size());
+    spdlog::info("reload: done: {} added, {} removed, {} updated, {} refused, {} failed", s.added.size(),
+                 s.removed.size(), s.updated.size(), s.refused.size(), s.failed.size());
+    for (const std::string& name : s.refused) {
+      not_applied.push_back("segment '" + name + "' refused (see its detail)");
+    }
+    for (const std::string& f : s.failed) not_applied.push_back("cannot create segment " + f);
+    if (not_applied.empty()) {
+      reload_failed_unix_ns = 0;  // the running config is the file again
+      reload_error.clear();
+    } else {
+      std::string why = "not applied: ";
+      for (std::size_t i = 0; i < not_applied.size(); ++i) why += (i ? "; " : "") + not_applied[i];
+      spdlog::error("reload: {}", why);
+      reload_failed(why);
+    }
     notifier.ready(status_line());
   }
 
@@ -214,6 +322,7 @@ struct Daemon::Impl {
           reload();
         } catch (const std::exception& e) {
           spdlog::error("reload failed: {}", e.what());
+          reload_failed(e.what());
         }
         wait_for_signal();
         return;
@@ -237,19 +346,44 @@ struct Daemon::Impl {
     config = load();
     setup_logging(options.log_level.value_or(config.daemon.log_level));
     const config::DaemonConfig& d = config.daemon;
+    // Before anything holds a descriptor: the health server sizes its cap from the limit.
+    if (const std::string limit = sys::raise_open_file_limit(); !limit.empty()) spdlog::info("{}", limit);
 
+    // Up in order, down in reverse, on every path (Teardown). A failure before READY takes
+    // back what this run created: the segments it created (never adopted ones), the
+    // socket and the pid file. The lock file and the socket's directory stay (see
+    // instance_lock.hpp).
+    Teardown teardown;
     std::error_code ec;
     if (d.socket.has_parent_path()) std::filesystem::create_directories(d.socket.parent_path(), ec);
+    teardown.push("instance lock", [this](bool) { lock.reset(); });
     try {
       lock = std::make_unique<InstanceLock>(d.effective_lock_file());
     } catch (const std::exception& e) {
       throw StartupError(e.what());
     }
+
+    teardown.push("pid file", [this](bool) {
+      std::error_code ignored;
+      if (pid_file_written) std::filesystem::remove(*config.daemon.pid_file, ignored);
+      pid_file_written = false;
+    });
     write_pid_file();
 
+    teardown.push("segments", [this](bool failed) {
+      if (failed && !serving) {
+        if (!created.empty()) {
+          spdlog::info("start-up failed: removing the {} segment(s) this run created", created.size());
+        }
+        manager.remove_created(created);
+        created.clear();
+      } else if (config.daemon.remove_on_exit) {
+        manager.remove_all();
+      }
+    });
     for (const config::SegmentConfig& s : config.segments) {
       try {
-        (void)manager.ensure(s);
+        if (manager.ensure(s) == EnsureOutcome::created) created.push_back(s.name);
       } catch (const std::exception& e) {
         throw StartupError(std::string("cannot create or open segment '") + s.name + "': " + e.what());
       }
@@ -257,28 +391,31 @@ struct Daemon::Impl {
 
     server = std::make_unique<HealthServer>(io, d.socket, d.socket_mode, d.client_timeout,
                                             [this](const protocol::Request& r) { return answer(r); });
+    teardown.push("status socket", [this](bool) { server->stop(); });
     try {
       server->start();
     } catch (const std::exception& e) {
       throw StartupError(e.what());
     }
     wait_for_signal();
+
     reaper = std::make_unique<Reaper>(manager, reaper_settings(), [this] { notifier.watchdog(); });
+    teardown.push("reaper", [this](bool) { reaper->stop(); });
     reaper->start();
 
+    teardown.push("bridges", [this](bool) {
+      bridges.stop_all();
+      shutdown_bridges();
+    });
     bridges.apply(config.bridges);
+
+    serving = true;
     spdlog::info("stellad {} ready: {}", stella::version(), status_line());
     notifier.ready(status_line());
     if (options.on_ready) options.on_ready();
     io.run();
 
-    // Down in reverse order.
-    bridges.stop_all();
-    shutdown_bridges();
-    reaper->stop();
-    server->stop();
-    if (config.daemon.remove_on_exit) manager.remove_all();
-    if (pid_file_written) std::filesystem::remove(*config.daemon.pid_file, ec);
+    teardown.run(false);
     spdlog::info("stopped{}", config.daemon.remove_on_exit ? " (segments removed: remove_on_exit)" : "; the segments stay");
     return 0;
   }

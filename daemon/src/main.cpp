@@ -8,6 +8,7 @@
 #include "stella/daemon/daemon.hpp"
 #include "stella/daemon/status_client.hpp"
 #include "stella/version.hpp"
+#include "config_socket.hpp"
 #include "platform/commands.hpp"
 
 namespace {
@@ -34,33 +35,40 @@ int run_command(const std::string& config_path, const std::string& socket, const
 }
 
 int status_command(std::string socket, const std::string& config_path, bool json, int timeout_ms) {
+  namespace proto = daemon::protocol;
   if (socket.empty() && !config_path.empty()) {
-    const config::CheckResult checked = config::check_path(config_path);
-    if (!checked.ok()) {
-      for (const auto& p : checked.problems) std::fprintf(stderr, "%s\n", p.to_string().c_str());
-      return 2;
+    // A config with errors elsewhere still names the socket: ask the daemon anyway.
+    const daemon::ConfigSocket found = daemon::socket_from_config(config_path);
+    for (const auto& p : found.problems) std::fprintf(stderr, "%s\n", p.c_str());
+    if (!found.socket) {
+      std::fprintf(stderr, "stellad status: cannot tell the daemon's socket from %s: %s (give --socket)\n",
+                   config_path.c_str(), found.why.c_str());
+      return proto::kExitNoSocket;
     }
-    socket = checked.config->daemon.socket.string();
+    if (!found.problems.empty()) {
+      std::fprintf(stderr, "stellad status: %s has %zu problem(s) (a reload of it would be refused); asking the "
+                   "daemon on %s\n", config_path.c_str(), found.problems.size(), found.socket->string().c_str());
+    }
+    socket = found.socket->string();
   }
   if (socket.empty()) socket = config::DaemonConfig{}.socket.string();
-  const daemon::QueryResult r = daemon::query(socket, daemon::protocol::Command::status,
-                                              std::chrono::milliseconds(timeout_ms));
+  const daemon::QueryResult r = daemon::query(socket, proto::Command::status, std::chrono::milliseconds(timeout_ms));
   if (!r.response) {
     std::fprintf(stderr, "stellad status: unreachable: %s\n", r.error.c_str());
-    return 2;
+    return proto::kExitUnreachable;
   }
   if (!r.response->ok || !r.response->status) {
     std::fprintf(stderr, "stellad status: the daemon refused the request: %s\n",
                  r.response->error ? r.response->error->message.c_str() : "no status in the response");
-    return 2;
+    return proto::kExitUnreachable;
   }
   const auto& report = *r.response->status;
   if (json) {
-    std::cout << daemon::protocol::status_json(report, true) << "\n";
+    std::cout << proto::status_json(report, true) << "\n";
   } else {
-    std::cout << daemon::protocol::render_table(report);
+    std::cout << proto::render_table(report);
   }
-  return daemon::protocol::exit_status(report.health);
+  return proto::exit_status(report.health);
 }
 
 int check_config_command(const std::string& path) {
@@ -93,9 +101,10 @@ int main(int argc, char** argv) {
   bool json = false;
   int timeout_ms = 5000;
   auto* status = app.add_subcommand("status", "Ask the running stellad for its status (exit 0 healthy, 1 degraded, "
-                                              "2 unreachable)");
+                                              "2 unreachable, 3 no socket in --config FILE)");
   status->add_option("--socket", status_socket, "The daemon's socket (default: /run/stella/stellad.sock)");
-  status->add_option("-c,--config", status_config, "Take the socket from this config file");
+  status->add_option("-c,--config", status_config,
+                     "Take the socket from this config file (also when the file has errors elsewhere)");
   status->add_flag("--json", json, "Print JSON for tools instead of a table");
   status->add_option("--timeout-ms", timeout_ms, "Give up after this many milliseconds")->check(CLI::PositiveNumber);
 

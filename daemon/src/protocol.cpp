@@ -165,7 +165,17 @@ json to_json(const StatusReport& r) {
             {"reap_interval_ns", r.daemon.reap_interval_ns},
             {"reap_passes", r.daemon.reap_passes},
             {"last_reap_age_ns", r.daemon.last_reap_age_ns},
-            {"reloads", r.daemon.reloads}};
+            {"reloads", r.daemon.reloads},
+            // appended (see DaemonReport)
+            {"reload_failures", r.daemon.reload_failures},
+            {"reload_failed_unix_ns", r.daemon.reload_failed_unix_ns},
+            {"reload_error", r.daemon.reload_error},
+            {"connections", r.daemon.connections},
+            {"max_connections", r.daemon.max_connections},
+            {"open_files_limit", r.daemon.open_files_limit},
+            {"connections_dropped", r.daemon.connections_dropped},
+            {"connections_evicted", r.daemon.connections_evicted},
+            {"accept_failures", r.daemon.accept_failures}};
   json segments = json::array();
   for (const SegmentReport& s : r.segments) {
     json readers = json::array();
@@ -254,6 +264,12 @@ T field(const json& j, const char* key) {
   }
 }
 
+// An appended field: absent from what older daemons send, then `fallback`.
+template <class T>
+T appended_field(const json& j, const char* key, T fallback = T{}) {
+  return j.contains(key) ? field<T>(j, key) : fallback;
+}
+
 StatusReport status_from_json(const json& j) {
   if (!j.is_object()) throw ProtocolError("the status result is not an object");
   StatusReport r;
@@ -267,6 +283,15 @@ StatusReport status_from_json(const json& j) {
   r.daemon.reap_passes = field<std::uint64_t>(d, "reap_passes");
   r.daemon.last_reap_age_ns = field<std::uint64_t>(d, "last_reap_age_ns");
   r.daemon.reloads = field<std::uint64_t>(d, "reloads");
+  r.daemon.reload_failures = appended_field<std::uint64_t>(d, "reload_failures");
+  r.daemon.reload_failed_unix_ns = appended_field<std::uint64_t>(d, "reload_failed_unix_ns");
+  r.daemon.reload_error = appended_field<std::string>(d, "reload_error");
+  r.daemon.connections = appended_field<std::uint64_t>(d, "connections");
+  r.daemon.max_connections = appended_field<std::uint64_t>(d, "max_connections");
+  r.daemon.open_files_limit = appended_field<std::uint64_t>(d, "open_files_limit");
+  r.daemon.connections_dropped = appended_field<std::uint64_t>(d, "connections_dropped");
+  r.daemon.connections_evicted = appended_field<std::uint64_t>(d, "connections_evicted");
+  r.daemon.accept_failures = appended_field<std::uint64_t>(d, "accept_failures");
   const auto health = field<std::string>(j, "health");
   if (health == "healthy") {
     r.health = Health::healthy;
@@ -450,7 +475,15 @@ std::string render_table(const StatusReport& r) {
       << ": " << to_string(r.health) << "\n";
   out << "config " << r.daemon.config << ", socket " << r.daemon.socket << "\n";
   out << "reaper: " << r.daemon.reap_passes << " passes, every " << r.daemon.reap_interval_ns / 1'000'000 << " ms, last "
-      << r.daemon.last_reap_age_ns / 1'000'000 << " ms ago; reloads: " << r.daemon.reloads << "\n";
+      << r.daemon.last_reap_age_ns / 1'000'000 << " ms ago; reloads: " << r.daemon.reloads;
+  if (r.daemon.reload_failures != 0) out << " (" << r.daemon.reload_failures << " failed)";
+  out << "\n";
+  if (r.daemon.max_connections != 0) {
+    out << "status socket: " << r.daemon.connections << " open (cap " << r.daemon.max_connections;
+    if (r.daemon.open_files_limit != 0) out << ", open-file limit " << r.daemon.open_files_limit;
+    out << "), " << r.daemon.connections_dropped << " dropped (" << r.daemon.connections_evicted
+        << " for newer ones), " << r.daemon.accept_failures << " failed accepts\n";
+  }
   for (const std::string& p : r.problems) out << "  ! " << p << "\n";
   out << "\n";
 
@@ -459,16 +492,16 @@ std::string render_table(const StatusReport& r) {
   std::vector<std::vector<std::string>> rows;
   for (const SegmentReport& s : r.segments) {
     const bool ring = s.kind == "ring";
-    const bool mapped = s.state != "refused";
+    const bool mapped = s.state == "live" || s.state == "draining";
     rows.push_back({s.name, s.kind, mapped ? size_text(s.capacity) : "-", ring && mapped ? s.mode : "-",
                     mapped ? mode_text(s.permissions) : "-",
                     ring && mapped ? std::to_string(s.write_position)
                                    : (mapped ? "gen " + std::to_string(s.generation) : "-"),
                     ring && mapped ? std::to_string(s.writers.size()) : "-",
                     ring && mapped ? std::to_string(s.readers.size()) : "-",
-                    ring ? std::to_string(s.counters.recoveries()) : "-",
-                    ring ? std::to_string(s.counters.reaps()) : "-",
-                    ring ? std::to_string(s.counters.readers_evicted) : "-", s.state});
+                    ring && mapped ? std::to_string(s.counters.recoveries()) : "-",
+                    ring && mapped ? std::to_string(s.counters.reaps()) : "-",
+                    ring && mapped ? std::to_string(s.counters.readers_evicted) : "-", s.state});
   }
   std::vector<std::size_t> width(head.size());
   for (std::size_t c = 0; c < head.size(); ++c) {
@@ -536,6 +569,6 @@ std::string render_table(const StatusReport& r) {
   return out.str();
 }
 
-int exit_status(Health health) noexcept { return health == Health::healthy ? 0 : 1; }
+int exit_status(Health health) noexcept { return health == Health::healthy ? kExitHealthy : kExitDegraded; }
 
 }  // namespace stella::daemon::protocol

@@ -14,6 +14,7 @@ std::string_view to_string(SegmentState state) noexcept {
     case SegmentState::live: return "live";
     case SegmentState::draining: return "draining";
     case SegmentState::refused: return "refused";
+    case SegmentState::missing: return "missing";
   }
   return "?";
 }
@@ -96,8 +97,8 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
         return EnsureOutcome::adopted;
       }
     }
-    if (m.state != SegmentState::refused) return EnsureOutcome::already_managed;
-    segments_.erase(it);  // a refused one is looked at afresh
+    if (m.state != SegmentState::refused && m.state != SegmentState::missing) return EnsureOutcome::already_managed;
+    segments_.erase(it);  // a refused or missing one is looked at afresh
   }
 
   if (c.reader_group || c.writer_group) {
@@ -110,18 +111,34 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
   const bool ring = c.kind == config::SegmentKind::ring;
   const SegmentKind kind = ring ? SegmentKind::ring : SegmentKind::blob;
   bool created = false;
+  bool made = false;  // the object exists because we just created it
   try {
     if (ring) {
       m->segment = ring::create_segment(c.name, ring_params(c), c.platform_permissions());
+      made = true;
+      m->view = ring::attach(m->segment);
     } else {
       // Create it the way SharedMemory does, then hold our own read-write mapping. The
       // creator stays open until ours is: a Windows mapping dies with its last handle.
       const auto creator = BlobSegment::create(c.name, c.capacity, c.platform_permissions());
+      made = true;
       m->segment = Segment::open(c.name, SegmentKind::blob, platform::Access::read_write);
     }
     created = true;
-  } catch (const Error& e) {
-    if (e.code() != Errc::already_exists) throw;
+  } catch (const std::exception& e) {
+    const auto* error = dynamic_cast<const Error*>(&e);
+    if (made) {
+      // Created, then failed: take back what we made, so that a failure leaves nothing.
+      m->view = {};
+      m->segment = Segment{};
+      try {
+        platform::MappedObject::unlink(c.name);
+      } catch (const std::exception& unlink_error) {
+        spdlog::error("segment '{}': cannot remove it after a failed creation: {}", c.name, unlink_error.what());
+      }
+      throw;
+    }
+    if (error == nullptr || error->code() != Errc::already_exists) throw;
   }
 
   if (!created) {
@@ -167,7 +184,6 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
     spdlog::info("segment '{}': adopted the existing {} ({}, {})", c.name, config::to_string(c.kind),
                  config::format_size(c.capacity), mode_text(m->segment.object().attributes().mode));
   } else {
-    if (ring) m->view = ring::attach(m->segment);
     spdlog::info("segment '{}': created {} ({}{}, mode {})", c.name, config::to_string(c.kind),
                  config::format_size(c.capacity), ring ? std::string(", ") + std::string(config::to_string(c.mode)) : "",
                  mode_text(c.permissions));
@@ -189,8 +205,10 @@ ReloadSummary SegmentManager::reload(const std::vector<config::SegmentConfig>& p
 
   // Segments refused earlier and now gone from the config: forget them (they were never ours).
   for (auto it = segments_.begin(); it != segments_.end();) {
-    if (it->second->state == SegmentState::refused && proposed.find(it->first) == nullptr) {
-      spdlog::info("segment '{}': no longer in the config; it was refused and is left as it is", it->first);
+    const SegmentState state = it->second->state;
+    if ((state == SegmentState::refused || state == SegmentState::missing) && proposed.find(it->first) == nullptr) {
+      spdlog::info("segment '{}': no longer in the config; it was {} and is left as it is", it->first,
+                   to_string(state));
       it = segments_.erase(it);
     } else {
       ++it;
@@ -207,7 +225,14 @@ ReloadSummary SegmentManager::reload(const std::vector<config::SegmentConfig>& p
       }
     } catch (const std::exception& e) {
       spdlog::error("segment '{}': reload: cannot create it: {}", name, e.what());
-      out.refused.push_back(name);
+      // Configured but absent: status lists it as missing, with the reason; a later reload
+      // tries again.
+      auto missing = std::make_unique<ManagedSegment>();
+      missing->config = c;
+      missing->state = SegmentState::missing;
+      missing->detail = std::string("cannot create it: ") + e.what();
+      segments_[name] = std::move(missing);
+      out.failed.push_back(name + ": " + e.what());
     }
   }
   for (const std::string& name : plan.removed) {
@@ -280,10 +305,19 @@ void SegmentManager::remove_all() {
   std::lock_guard lock(mutex_);
   std::vector<std::string> names;
   for (const auto& [name, m] : segments_) {
-    if (m->state != SegmentState::refused) names.push_back(name);
+    if (m->state == SegmentState::live || m->state == SegmentState::draining) names.push_back(name);
   }
   for (const std::string& name : names) unlink_locked(name, "remove_on_exit");
   segments_.clear();
+}
+
+void SegmentManager::remove_created(const std::vector<std::string>& names) {
+  std::lock_guard lock(mutex_);
+  for (const std::string& name : names) {
+    auto it = segments_.find(name);
+    if (it == segments_.end() || it->second->adopted || !it->second->mapped()) continue;
+    unlink_locked(name, "stellad failed to start; it created this segment during that run");
+  }
 }
 
 void SegmentManager::for_each_ring(const std::function<void(ManagedSegment&)>& fn) {
@@ -308,6 +342,12 @@ std::vector<protocol::SegmentReport> SegmentManager::report(const config::Daemon
     if (!m.mapped()) {
       out.push_back(std::move(r));
       continue;
+    }
+    if (m.state == SegmentState::live && !platform::MappedObject::exists(name)) {
+      // Unlinked behind our back: processes that map it go on, but no new one can open it.
+      r.state = std::string(to_string(SegmentState::missing));
+      r.detail = "it no longer exists (unlinked by another process while stellad held it): processes that map it "
+                 "go on, new ones cannot open it; restart stellad to create it again";
     }
     try {
       const platform::ObjectAttributes a = m.segment.object().attributes();

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,7 +22,8 @@
 namespace stella::test {
 
 Proc::Proc(const std::string& program, const std::vector<std::string>& args, const std::string& out_file,
-           const std::string& err_file, const std::map<std::string, std::string>& env) {
+           const std::string& err_file, const std::map<std::string, std::string>& env,
+           std::optional<std::pair<std::uint64_t, std::uint64_t>> open_files) {
   std::vector<std::string> all{program};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -41,6 +43,10 @@ Proc::Proc(const std::string& program, const std::vector<std::string>& args, con
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    if (open_files) {
+      const rlimit limit{static_cast<rlim_t>(open_files->first), static_cast<rlim_t>(open_files->second)};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
+    }
     if (!out_file.empty()) {
       const int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (fd >= 0) ::dup2(fd, 1);
@@ -147,7 +153,8 @@ Stellad::~Stellad() {
 
 void Stellad::launch() {
   ++launches_;
-  proc_ = std::make_unique<Proc>(STELLAD, std::vector<std::string>{"run", "--config", config_}, "", log_, env_);
+  proc_ = std::make_unique<Proc>(STELLAD, std::vector<std::string>{"run", "--config", config_}, "", log_, env_,
+                                 open_files_);
 }
 
 bool Stellad::wait_ready(std::chrono::milliseconds timeout) {

@@ -5,6 +5,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <utility>
 #include <functional>
 #include <map>
 #include <optional>
@@ -19,8 +22,10 @@ namespace stella::test {
 /// A process started with fork/exec, stdout and stderr captured to files, extra environment.
 class Proc {
  public:
+  /// `open_files`: soft and hard RLIMIT_NOFILE set in the child before exec.
   Proc(const std::string& program, const std::vector<std::string>& args, const std::string& out_file,
-       const std::string& err_file, const std::map<std::string, std::string>& env = {});
+       const std::string& err_file, const std::map<std::string, std::string>& env = {},
+       std::optional<std::pair<std::uint64_t, std::uint64_t>> open_files = std::nullopt);
   ~Proc();
   Proc(const Proc&) = delete;
   Proc& operator=(const Proc&) = delete;
@@ -78,6 +83,8 @@ class Stellad {
   void start();
   /// Starts stellad and returns without waiting.
   void launch();
+  /// The soft and hard RLIMIT_NOFILE stellad starts with (from the next launch on).
+  void set_open_files(std::uint64_t soft, std::uint64_t hard) { open_files_ = std::pair{soft, hard}; }
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   /// SIGTERM and wait; returns the exit code.
   std::optional<int> stop(int signal = 15);
@@ -102,6 +109,7 @@ class Stellad {
   std::string socket_, config_, log_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<Proc> proc_;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> open_files_;
   int launches_ = 0;
 };
 

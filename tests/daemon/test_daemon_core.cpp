@@ -1,17 +1,26 @@
 // The daemon's parts driven without a process: the protocol parser and codec, the
-// SegmentManager (create, adopt, refuse, reload, drain) and one Reaper pass.
+// SegmentManager (create, adopt, refuse, reload, drain), one Reaper pass, and a HealthServer
+// on its own io_context (which connection goes when it is full).
 #include <doctest/doctest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asio.hpp>
 #include <cstring>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <optional>
+#include <thread>
 
 #include "stella/common/platform/shm.hpp"
 #include "stella/config/config.hpp"
 #include "stella/daemon/daemon.hpp"
+#include "stella/daemon/health_server.hpp"
 #include "stella/daemon/notifier.hpp"
 #include "stella/daemon/protocol.hpp"
 #include "stella/daemon/reaper.hpp"
@@ -118,6 +127,54 @@ TEST_CASE("protocol: responses round-trip, errors carry code and message") {
   CHECK_THROWS_AS((void)proto::decode_response("{\"protocol\":1}"), proto::ProtocolError);
 }
 
+TEST_CASE("protocol: the appended daemon fields round-trip; a status without them (an older daemon) still decodes") {
+  proto::StatusReport r;
+  r.daemon.version = "0.1.0";
+  r.daemon.reload_failures = 3;
+  r.daemon.reload_failed_unix_ns = 1'700'000'000'000'000'000ULL;
+  r.daemon.reload_error = "refused, the running config is kept: x.toml:5:17: ...";
+  r.daemon.connections = 12;
+  r.daemon.max_connections = 704;
+  r.daemon.open_files_limit = 1024;
+  r.daemon.connections_dropped = 9;
+  r.daemon.connections_evicted = 4;
+  r.daemon.accept_failures = 2;
+  proto::SegmentReport missing;
+  missing.name = "m";
+  missing.kind = "ring";
+  missing.state = "missing";
+  missing.detail = "cannot create it: not enough shared memory";
+  r.segments = {missing};
+  const auto decoded = proto::decode_response(proto::encode_status(r));
+  REQUIRE(decoded.status);
+  CHECK(*decoded.status == r);
+  const std::string table = proto::render_table(r);
+  CHECK(table.find("(3 failed)") != std::string::npos);
+  CHECK(table.find("status socket: 12 open (cap 704, open-file limit 1024), 9 dropped (4 for newer ones), "
+                   "2 failed accepts") != std::string::npos);
+  CHECK(table.find("cannot create it: not enough shared memory") != std::string::npos);
+
+  // What a daemon built before these fields sends (the 3e03976 shape): decoded with defaults.
+  const std::string old_daemon =
+      R"({"protocol":1,"ok":true,"command":"status","result":{"daemon":{"version":"0.1.0","pid":7,"uptime_ns":1,)"
+      R"("config":"c","socket":"s","reap_interval_ns":100,"reap_passes":2,"last_reap_age_ns":3,"reloads":1},)"
+      R"("health":"healthy","problems":[],"segments":[]}})";
+  const auto old = proto::decode_response(old_daemon);
+  REQUIRE(old.status);
+  CHECK(old.status->daemon.reloads == 1);
+  CHECK(old.status->daemon.reload_failed_unix_ns == 0);
+  CHECK(old.status->daemon.max_connections == 0);
+  CHECK(proto::render_table(*old.status).find("status socket:") == std::string::npos);  // nothing made up
+}
+
+TEST_CASE("HealthServer::connection_cap: sized from the open-file limit, within its floor and ceiling") {
+  CHECK(HealthServer::connection_cap(1024) == 1024 - 256 - 64);
+  CHECK(HealthServer::connection_cap(512) == 512 - 128 - 64);
+  CHECK(HealthServer::connection_cap(64) == HealthServer::kMinConnections);
+  CHECK(HealthServer::connection_cap(std::uint64_t{1} << 20) == HealthServer::kMaxConnectionsCeiling);
+  CHECK(HealthServer::connection_cap(std::nullopt) == HealthServer::kDefaultConnections);
+}
+
 TEST_CASE("assess: degraded on lag, eviction, refusal and a recent recovery") {
   config::DaemonConfig d;
   proto::DaemonReport dr;
@@ -135,6 +192,21 @@ TEST_CASE("assess: degraded on lag, eviction, refusal and a recent recovery") {
   CHECK(with([](auto& x) { x.readers = {{0, 1, 0, 10, 0, 0, true, false}}; }).health == proto::Health::degraded);
   CHECK(with([](auto& x) { x.readers = {{0, 1, 0, 10, 0, 0, false, true}}; }).health == proto::Health::degraded);
   CHECK(with([](auto& x) { x.state = "refused"; }).health == proto::Health::degraded);
+  CHECK(with([](auto& x) { x.state = "missing"; }).health == proto::Health::degraded);
+  {
+    // A failed reload: degraded, saying when and why, until one succeeds (the field is 0).
+    proto::DaemonReport failed = dr;
+    failed.config = "/etc/stella/stella.toml";
+    failed.reload_failed_unix_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>((now - std::chrono::seconds(3)).time_since_epoch()).count());
+    failed.reload_error = "refused: x";
+    const auto a = assess(failed, {s}, d, now);
+    CHECK(a.health == proto::Health::degraded);
+    REQUIRE(a.problems.size() == 1);
+    CHECK(a.problems[0].find("the last reload, at ") == 0);
+    CHECK(a.problems[0].find(" UTC (3000 ms ago), failed: refused: x; the running config is not "
+                             "/etc/stella/stella.toml until a reload succeeds") != std::string::npos);
+  }
   const auto ns = [](std::chrono::system_clock::time_point t) {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
   };
@@ -269,4 +341,109 @@ TEST_CASE("Notifier: the sd_notify datagram itself (used when libsystemd is abse
   CHECK_FALSE(Notifier::send_datagram("", "READY=1"));
   ::close(fd);
   ::unlink(path.c_str());
+}
+
+namespace {
+
+int connect_unix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+// Polls `condition` (a counter of the server's io thread: there is no event to wait on)
+// until it holds or 10 s pass.
+bool within_10s(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// What the server sent until it closed (nullopt: not closed within `timeout`).
+std::optional<std::string> until_closed(int fd, int timeout_ms) {
+  std::string out;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("HealthServer: when full, a new connection is served and the oldest idle one dropped; a client that has "
+          "sent part of its request is kept") {
+  const std::string path = test::temp_path("health-full") + ".sock";
+  asio::io_context io;
+  HealthServer server(io, path, 0600, std::chrono::seconds(20),
+                      [](const proto::Request&) { return proto::encode_pong(); });
+  // The cap comes from the open-file limit at start(): 128 files give connection_cap(128).
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit low = saved;
+  low.rlim_cur = 128;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  server.start();
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  const std::size_t cap = server.max_connections();
+  CHECK(cap == HealthServer::connection_cap(128));
+  // The io thread, stopped and joined on every way out of the test (a failed REQUIRE too).
+  struct Runner {
+    asio::io_context& io;
+    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+    std::thread thread{[this] { io.run(); }};
+    ~Runner() {
+      io.stop();
+      thread.join();
+    }
+  } runner{io};
+
+  // Oldest: a client that has sent part of a request. Then idle ones up to the cap.
+  const int partial = connect_unix(path);
+  REQUIRE(::send(partial, "STELLA 1 pi", 11, MSG_NOSIGNAL) == 11);
+  REQUIRE(within_10s([&] { return server.open_connections() == 1; }));
+  std::vector<int> idle;
+  for (std::size_t i = 1; i < cap; ++i) idle.push_back(connect_unix(path));
+  REQUIRE(within_10s([&] { return server.open_connections() == cap; }));
+  CHECK(server.evicted() == 0);
+
+  // Full: a well-behaved client is still answered, and the oldest IDLE connection (not the
+  // partial one, older still) was dropped for it.
+  const int client = connect_unix(path);
+  const std::string request = proto::format_request(proto::Command::ping);
+  REQUIRE(::send(client, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  const auto answer = until_closed(client, 10000);
+  REQUIRE(answer);
+  CHECK(answer->find("\"ok\":true") != std::string::npos);
+  const auto first_idle = until_closed(idle.front(), 10000);
+  REQUIRE(first_idle);
+  CHECK(first_idle->empty());  // dropped without an answer
+  CHECK(server.evicted() == 1);
+  pollfd p{partial, POLLIN, 0};
+  CHECK(::poll(&p, 1, 0) == 0);  // still open, nothing sent to it
+  REQUIRE(::send(partial, "ng\n", 3, MSG_NOSIGNAL) == 3);
+  const auto partial_answer = until_closed(partial, 10000);
+  REQUIRE(partial_answer);
+  CHECK(partial_answer->find("\"ok\":true") != std::string::npos);
+
+  for (int fd : idle) ::close(fd);
+  ::close(client);
+  ::close(partial);
+  std::promise<void> stopped;
+  asio::post(io, [&] {
+    server.stop();
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
+  CHECK_FALSE(std::filesystem::exists(path));
 }

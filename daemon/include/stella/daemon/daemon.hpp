@@ -1,6 +1,9 @@
 // Daemon: stellad's `run` command as an object. It ties the parts together in order —
-// config, instance lock, segments (SegmentManager), status socket (HealthServer), signals,
-// reaper thread (Reaper), readiness (Notifier) — and takes them down in reverse.
+// config, open-file limit, instance lock, pid file, segments (SegmentManager), status socket
+// (HealthServer), signals, reaper thread (Reaper), bridges, readiness (Notifier) — and takes
+// them down in reverse, on every path: a start that fails part-way removes the segments it
+// created during that run (never adopted ones), its pid file and its socket, then throws
+// StartupError.
 //
 // Threads: the caller's thread runs the io_context (status socket, SIGTERM/SIGINT/SIGHUP,
 // reloads); the reaper has a thread of its own. They share only the SegmentManager, which
@@ -58,8 +61,9 @@ class Daemon {
 };
 
 /// Builds the status report: the daemon's figures, each segment's, and the verdict
-/// (degraded: a segment refused, a reader evicted or lagging past its warning, a recovery
-/// within health_window, or a reaper that stopped running).
+/// (degraded: a segment refused or missing, a reader evicted or lagging past its warning, a
+/// recovery within health_window, a reaper that stopped running, or a reload that failed
+/// and has not been followed by one that succeeded).
 [[nodiscard]] protocol::StatusReport assess(protocol::DaemonReport daemon,
                                             std::vector<protocol::SegmentReport> segments,
                                             const config::DaemonConfig& config,

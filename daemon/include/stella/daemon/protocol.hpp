@@ -112,8 +112,12 @@ struct RecoveryCounters {
 struct SegmentReport {
   std::string name;
   std::string kind;    // "ring" | "blob"
-  std::string state;   // "live" | "draining" (removed from the config, unlinked once unused) | "refused"
-  std::string detail;  // why refused, etc.
+  // "live" | "draining" (removed from the config, unlinked once unused) | "refused" (an
+  // existing segment that does not fit the config, left alone) | "missing" (configured, but
+  // it does not exist: creating it failed, or it was unlinked behind stellad's back).
+  // Old clients show an unknown state as text; "missing" was added after "refused".
+  std::string state;
+  std::string detail;  // why refused or missing, etc.
   std::uint64_t capacity = 0;
   std::string mode;    // rings: "overwrite" | "block"; blobs: ""
   std::uint32_t permissions = 0;  // file mode bits of the object
@@ -144,6 +148,19 @@ struct DaemonReport {
   std::uint64_t reap_passes = 0;
   std::uint64_t last_reap_age_ns = 0;
   std::uint64_t reloads = 0;
+  // ---- Appended fields: a daemon built before them sends none, and decoding takes the
+  // defaults below (the protocol stays append-only; old clients ignore what they do not know).
+  std::uint64_t reload_failures = 0;      // reloads refused (invalid config) or failed in part
+  /// When the reload that failed last failed, while no reload has succeeded since (the
+  /// running config is not the file on disk: degraded); 0 otherwise.
+  std::uint64_t reload_failed_unix_ns = 0;
+  std::string reload_error;               // why it failed ("" with reload_failed_unix_ns 0)
+  std::uint64_t connections = 0;          // status connections open now
+  std::uint64_t max_connections = 0;      // the cap in force (0: not reported)
+  std::uint64_t open_files_limit = 0;     // the soft RLIMIT_NOFILE (0: none applies)
+  std::uint64_t connections_dropped = 0;  // closed unanswered: deadline, bad request, or evicted
+  std::uint64_t connections_evicted = 0;  // of those, dropped for a newer connection (cap reached)
+  std::uint64_t accept_failures = 0;      // accepts that failed (EMFILE and the like)
   friend bool operator==(const DaemonReport&, const DaemonReport&) = default;
 };
 
@@ -210,7 +227,17 @@ struct Response {
 
 /// The readable table of `stellad status`.
 [[nodiscard]] std::string render_table(const StatusReport& report);
-/// `stellad status`'s exit status: 0 healthy, 1 degraded (2 is "unreachable", decided by the caller).
+/// `stellad status`'s exit statuses (README "stellad status: exit codes"); command-line
+/// errors exit with CLI11's codes, 100 and up.
+inline constexpr int kExitHealthy = 0;
+inline constexpr int kExitDegraded = 1;
+/// No valid status in time: nothing listens, the connection or the answer timed out, or
+/// what answered is not a stellad speaking this protocol.
+inline constexpr int kExitUnreachable = 2;
+/// `--config FILE` does not say which socket (unreadable, not TOML, daemon.socket invalid):
+/// the daemon was not asked, so nothing is known of its health.
+inline constexpr int kExitNoSocket = 3;
+/// kExitHealthy or kExitDegraded.
 [[nodiscard]] int exit_status(Health health) noexcept;
 
 }  // namespace stella::daemon::protocol

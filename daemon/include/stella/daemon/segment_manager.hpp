@@ -32,6 +32,7 @@ enum class SegmentState {
   live,      // in the config, mapped, reaped
   draining,  // removed from the config: reaped, unlinked once no process uses it
   refused,   // an existing segment incompatible with the config: left alone
+  missing,   // in the config, but creating it failed (a reload): not mapped, retried on reload
 };
 [[nodiscard]] std::string_view to_string(SegmentState state) noexcept;
 
@@ -55,6 +56,7 @@ enum class EnsureOutcome { created, adopted, refused, already_managed };
 
 struct ReloadSummary {
   std::vector<std::string> added, removed, updated, refused;
+  std::vector<std::string> failed;  // "name: why" of each segment that could not be created (now missing)
 };
 
 class SegmentManager {
@@ -65,7 +67,8 @@ class SegmentManager {
   ~SegmentManager();
 
   /// Creates or adopts `config`. Throws stella::Error when it can be neither created nor
-  /// opened for a reason other than incompatibility (no space, permission denied, ...).
+  /// opened for a reason other than incompatibility (no space, permission denied, ...);
+  /// then nothing is left behind (an object it created before failing is unlinked).
   EnsureOutcome ensure(const config::SegmentConfig& config);
 
   /// Applies a reload from the segments held now to `proposed` (config::plan_reload): new
@@ -78,8 +81,11 @@ class SegmentManager {
   /// or writer slot; blobs: no other process maps it). Returns their names.
   std::vector<std::string> drain_unused();
 
-  /// Unlinks every segment the daemon holds (remove_on_exit), refused ones excepted.
+  /// Unlinks every segment the daemon holds (remove_on_exit), refused and missing ones excepted.
   void remove_all();
+  /// Unlinks those of `names` that this manager created (never adopted ones): what a
+  /// failed start takes back.
+  void remove_created(const std::vector<std::string>& names);
 
   /// Runs `fn` on every mapped ring (live or draining), under the lock.
   void for_each_ring(const std::function<void(ManagedSegment&)>& fn);

@@ -11,11 +11,11 @@
 // (windows.h after)
 #include <windows.h>
 
-#include <set>
 #include <system_error>
 
 #include "health_session.hpp"
 #include "pipe_name.hpp"
+#include "platform/limits.hpp"
 #include "stella/daemon/health_server.hpp"
 
 namespace stella::daemon {
@@ -38,7 +38,6 @@ struct HealthServer::Impl {
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);  // false once stopped
   std::unique_ptr<asio::windows::stream_handle> waiting;       // the instance awaiting a client
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
   bool started = false;
 
   Impl(asio::io_context& context, std::filesystem::path p)
@@ -75,16 +74,11 @@ struct HealthServer::Impl {
     std::unique_ptr<asio::windows::stream_handle> connected = std::move(waiting);
     if (ec == asio::error::operation_aborted || !started) return;
     if (ec) {
+      shared->accept_failures.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("status pipe: accept failed: {}", ec.message());
-    } else if (shared->open.load(std::memory_order_relaxed) >= kMaxConnections) {
-      shared->dropped.fetch_add(1, std::memory_order_relaxed);
-      std::error_code ignored;
-      connected->close(ignored);  // over the limit: refuse at once rather than queue
     } else {
-      auto session = std::make_shared<Session>(std::move(*connected), shared);
-      for (auto it = sessions.begin(); it != sessions.end();) it = it->expired() ? sessions.erase(it) : std::next(it);
-      sessions.insert(session);
-      session->start();
+      shared->make_room();  // full: the oldest idle connection goes, not this one
+      std::make_shared<Session>(std::move(*connected), shared)->start();
     }
     DWORD error = 0;
     const HANDLE next = create_instance(false, error);
@@ -120,6 +114,7 @@ void HealthServer::start() {
     throw std::runtime_error("cannot serve the status pipe " + name + ": " + win_error(error));
   }
   impl_->started = true;
+  impl_->shared->cap.store(connection_cap(sys::open_file_limit()), std::memory_order_relaxed);
   spdlog::info("status on the named pipe {} (default security; daemon.socket_mode applies on POSIX only)",
                sys::pipe_name_utf8(impl_->path));
   impl_->accept(first);
@@ -136,10 +131,7 @@ void HealthServer::stop() {
   *impl_->alive = false;
   std::error_code ignored;
   if (impl_->waiting) impl_->waiting->close(ignored);
-  for (const auto& weak : impl_->sessions) {
-    if (auto s = weak.lock()) s->close();
-  }
-  impl_->sessions.clear();
+  impl_->shared->close_all();
 }
 
 void HealthServer::set_client_timeout(std::chrono::nanoseconds timeout) {
@@ -148,6 +140,11 @@ void HealthServer::set_client_timeout(std::chrono::nanoseconds timeout) {
 
 std::size_t HealthServer::open_connections() const noexcept { return impl_->shared->open.load(std::memory_order_relaxed); }
 std::uint64_t HealthServer::served() const noexcept { return impl_->shared->served.load(std::memory_order_relaxed); }
+std::size_t HealthServer::max_connections() const noexcept { return impl_->shared->cap.load(std::memory_order_relaxed); }
 std::uint64_t HealthServer::dropped() const noexcept { return impl_->shared->dropped.load(std::memory_order_relaxed); }
+std::uint64_t HealthServer::evicted() const noexcept { return impl_->shared->evicted.load(std::memory_order_relaxed); }
+std::uint64_t HealthServer::accept_failures() const noexcept {
+  return impl_->shared->accept_failures.load(std::memory_order_relaxed);
+}
 
 }  // namespace stella::daemon
