@@ -5,7 +5,7 @@
 #   the results section of docs/benchmarks.md (between the "results:begin/end" markers).
 # Transports run interleaved in rounds (every transport of a scenario once per round) and
 # every ratio is the median of the per-round ratios, so the VM's speed changes cancel out;
-# the instructions per message (callgrind) are deterministic. At the end it prints the
+# the instructions per message (callgrind) are deterministic. Its output ends with the
 # targets table (issue 12). It never asserts timings; it fails only if the build fails or a
 # run breaks.
 #
@@ -83,7 +83,5 @@ if grep -q '<!-- results:begin' "$DOC" && grep -q '<!-- results:end' "$DOC"; the
 else
   cat "$WORK/section.md" >>"$DOC"
 fi
-# The targets table again, last, where it is seen.
-sed -n '/^== targets/,$p' "$WORK/latest.txt"
 echo "bench.sh: wrote $RESULTS/latest.json, $IMG/*.png and the results of $DOC"
 exit "$status"

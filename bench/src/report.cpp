@@ -483,9 +483,15 @@ std::vector<TargetCheck> check_targets(const std::vector<RunResult>& results, co
     const std::string s = kModes[i];
     const RunResult* r = find_result(results, "4to1", s, 64);
     const double goal = 10 * v1_pipe[i];
-    t.push_back(ratio_target("4->1 64 B aggregate (" + s + ") >= 10x v1: v1 was " + fmt("%.2fx", v1_pipe[i]) +
-                                 " pipe, so >= " + fmt("%.1fx", goal) + " pipe",
-                             r, "pipe", goal, true));
+    TargetCheck c = ratio_target("4->1 64 B aggregate (" + s + ") >= 10x v1: v1 was " + fmt("%.2fx", v1_pipe[i]) +
+                                     " pipe, so >= " + fmt("%.1fx", goal) + " pipe",
+                                 r, "pipe", goal, true);
+    if (c.met) {  // the absolute comparison too, for what it is worth across speed modes
+      c.measured += "; " + human_rate(r->msgs_per_s) + " msgs/s = " +
+                    fmt("%.1fx", r->msgs_per_s / (v1_pipe[i] * 1.30e6)) + " v1's absolute " +
+                    fmt("%.2f M", v1_pipe[i] * 1.30);
+    }
+    t.push_back(c);
     t.push_back(ratio_target("4->1 64 B aggregate (" + s + ") >= 5x pipe", r, "pipe", 5.0, true));
   }
   t.push_back(ratio_target("one-way p50, spinning reader (stella-block-spin) <= 1.3x spsc-ring",
