@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole benchmark suite (a few minutes) and refreshes its published results:
+# Runs the whole benchmark suite (several minutes) and refreshes its published results:
 #   bench/results/latest.json (+ latest.txt, the console table),
 #   docs/img/*.png (throughput against message size, latency CDFs; gnuplot),
 #   the results section of docs/benchmarks.md (between the "results:begin/end" markers).
-# It never asserts timings; it fails only if the build fails or a run breaks.
+# Transports run interleaved in rounds (every transport of a scenario once per round) and
+# every ratio is the median of the per-round ratios, so the VM's speed changes cancel out;
+# the instructions per message (callgrind) are deterministic. Its output ends with the
+# targets table (issue 12). It never asserts timings; it fails only if the build fails or a
+# run breaks.
 #
 #   scripts/bench.sh                      # the full suite
-#   DURATION=2 REPEAT=5 scripts/bench.sh  # longer runs, median of 5
+#   DURATION=1 ROUNDS=7 scripts/bench.sh  # longer runs, 7 rounds
 #   scripts/bench.sh --scenario 1to1      # extra options go to stella-bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,12 +19,12 @@ scripts/install-deps.sh
 
 BUILD=${STELLA_BENCH_BUILD:-$ROOT/build/bench}
 JOBS=${JOBS:-$(nproc)}
-DURATION=${DURATION:-0.5}
-REPEAT=${REPEAT:-3}
+DURATION=${DURATION:-0.3}
+ROUNDS=${ROUNDS:-${REPEAT:-5}}
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSTELLA_BUILD_BENCH=ON \
   -DSTELLA_BUILD_TESTS=OFF -DSTELLA_BUILD_EXAMPLES=OFF -DSTELLA_BUILD_DAEMON=OFF >/dev/null
-cmake --build "$BUILD" --target stella-bench -j "$JOBS"
+cmake --build "$BUILD" --target stella-bench -j "$JOBS"  # and stella-bench-instr, when valgrind's header is there
 
 RESULTS=$ROOT/bench/results
 IMG=$ROOT/docs/img
@@ -31,7 +35,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 status=0
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
-"$BUILD/bench/stella-bench" --duration "$DURATION" --repeat "$REPEAT" \
+"$BUILD/bench/stella-bench" --duration "$DURATION" --rounds "$ROUNDS" \
   --json "$WORK/latest.json" --markdown "$WORK/results.md" --plot-dir "$WORK/plots" "$@" \
   | tee "$WORK/latest.txt" || status=$?
 if [[ ! -s $WORK/latest.json ]]; then
@@ -63,7 +67,7 @@ lscpu_field() { lscpu | sed -n "s/^$1:[[:space:]]*//p" | head -1; }
        "hypervisor: $(lscpu_field 'Hypervisor vendor' || true); kernel $(uname -r); $(ldd --version | head -1 | sed 's/^ldd //')."
   echo "Load average when the run started: $LOAD_AT_START (1, 5, 15 min) — anything near or above the" \
        "CPU count means other work competed for the cores: the CPU w/r columns show how much each side got."
-  echo "Run: \`scripts/bench.sh\` with DURATION=$DURATION s per throughput run, median of $REPEAT;" \
+  echo "Run: \`scripts/bench.sh\` with DURATION=$DURATION s per throughput run, ROUNDS=$ROUNDS interleaved rounds;" \
        "raw results in [bench/results/latest.json](../bench/results/latest.json)."
   echo
   cat "$WORK/results.md"

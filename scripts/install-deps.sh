@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config ccache
   libasio-dev libspdlog-dev libcli11-dev libtomlplusplus-dev doctest-dev
   nlohmann-json3-dev libmsgpack-cxx-dev libprotobuf-dev protobuf-compiler
-  libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev
+  libsystemd-dev libboost-dev gnuplot-nox clang-14 libclang-rt-14-dev valgrind
   nats-server libnats-dev
   libacl1-dev)  # POSIX ACLs: reader_group and writer_group entries on segments (acl_set_fd)
 # ---- BEGIN packaging and API docs (issue 16; owner: reach) ----

@@ -101,7 +101,7 @@ result() { grep '^RESULT' "$RUNTIME/chaos.log" | head -1 | tr ' ' '\n' | sed -n 
 survivor() { grep '^survivor:' "$RUNTIME/chaos.log" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 echo
 echo "== soak report ($MODE, ${SECONDS_TOTAL}s)"
-printf '%-34s %s\n' "records sent (messages + abandoned)" "$(result sent)"
+printf '%-34s %s\n' "bytes reserved by writers" "$(result reserved_bytes)"
 printf '%-34s %s\n' "delivered to the surviving reader" "$(survivor read)"
 printf '%-34s %s\n' "lost by design (Overwrite laps)" "$(survivor lost)"
 printf '%-34s %s\n' "torn (must be 0)" "$(survivor torn)"
@@ -109,8 +109,8 @@ printf '%-34s %s\n' "gaps in committed data (Block: 0)" "$(survivor gaps)"
 printf '%-34s %s ms (limit %s ms)\n' "longest stall" "$(result max_stall_ms)" "$(result stall_limit_ms)"
 printf '%-34s %s / %s\n' "writers / readers killed" "$(result writer_kills)" "$(result reader_kills)"
 printf '%-34s %s\n' "stellad killed -9 and restarted" "$RESTARTS"
-printf '%-34s %s repaired records, %s turns, %s readers reaped, %s writers reaped\n' "recoveries (ring counters)" \
-  "$(result records_repaired)" "$(result turns_recovered)" "$(result readers_reaped)" "$(result writers_reaped)"
+printf '%-34s %s repaired reservations, %s given up, %s readers reaped, %s writers reaped\n' "recoveries (ring counters)" \
+  "$(result records_repaired)" "$(result reservations_given_up)" "$(result readers_reaped)" "$(result writers_reaped)"
 if [[ -n "$STATUS_JSON" ]]; then echo "stellad status --json: $STATUS_JSON" | cut -c1-400; fi
 grep '^FAIL' "$RUNTIME/chaos.log" || true
 if [[ $CHAOS_RC -ne 0 ]]; then

@@ -71,7 +71,15 @@ struct RunResult {
   std::uint64_t distinct_values = 0;  // blob: new values the reader saw
   std::vector<double> writer_share;  // fraction of the reader's messages from each writer
   std::optional<LatencyStats> latency;
-  std::map<std::string, double> ratios;  // filled by the report: this result / baseline
+  // Filled by the suite from the interleaved rounds (suite.hpp): each ratio is the median of
+  // the per-round ratios (this result / the baseline measured in the same round), with the
+  // lowest and highest per-round ratio as its spread.
+  std::map<std::string, double> ratios;
+  std::map<std::string, std::pair<double, double>> ratio_spread;  // (min, max) over rounds
+  int rounds = 1;                    // rounds this result is the median of
+  std::vector<double> round_values;  // msgs/s (throughput, blob) or p50 ns (latency), per round
+  double worst_share_deviation = 0;  // many writers: median over rounds of max |share*writers - 1|
+  std::pair<double, double> worst_share_spread{0, 0};
 };
 
 RunResult run_transport(const TransportInfo& transport, const RunSpec& spec);

@@ -29,7 +29,12 @@ given as a ratio to the baselines measured in the same run.
   --sleep-samples N       samples of the sleeping-reader latency run (default 5000)
   --sleep-gap US          pause before each sleeping-reader message, microseconds (default 200)
   --ring-capacity BYTES   buffering of the shared-memory rings (default 1M)
-  --repeat N              run each measurement N times and keep the median (default 1)
+  --rounds N              interleaved rounds (default 5): every transport of a scenario runs once
+                          per round; each ratio is the median of the per-round ratios, with the
+                          spread (min-max over the rounds); absolute figures are the median round
+  --repeat N              the same as --rounds N (older name)
+  --instructions N        messages per loop of the instructions-per-message figure (callgrind on
+                          stella-bench-instr; default 4096, at most 5000; 0 skips it)
   --no-pin                do not pin the writer and reader of 1:1 runs to CPUs 0 and 1
   --json FILE             write every result as JSON
   --markdown FILE         write the tables as Markdown (docs/benchmarks.md)
@@ -83,6 +88,7 @@ int main(int argc, char** argv) {
   SuiteOptions options;
   std::string json_path, markdown_path, plot_dir;
   bool list = false;
+  std::size_t instruction_messages = 4096;
   std::vector<std::string> args(argv + 1, argv + argc);
   // --smoke first, so that explicit options given with it still win.
   for (const auto& a : args) {
@@ -93,6 +99,8 @@ int main(int argc, char** argv) {
       options.spin_latency_samples = 2000;
       options.sleep_latency_samples = 100;
       options.sleep_gap = std::chrono::microseconds(100);
+      options.rounds = 2;
+      instruction_messages = 1024;
     }
   }
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -117,7 +125,8 @@ int main(int argc, char** argv) {
     else if (a == "--sleep-gap") options.sleep_gap = std::chrono::microseconds(parse_size(value()));
     else if (a == "--ring-capacity") options.ring_capacity = parse_size(value());
     else if (a == "--no-pin") options.pin = false;
-    else if (a == "--repeat") options.repeat = std::max(1, static_cast<int>(parse_size(value())));
+    else if (a == "--instructions") instruction_messages = std::min<std::size_t>(parse_size(value()), 5000);
+    else if (a == "--rounds" || a == "--repeat") options.rounds = std::max(1, static_cast<int>(parse_size(value())));
     else if (a == "--json") json_path = value();
     else if (a == "--markdown") markdown_path = value();
     else if (a == "--plot-dir") plot_dir = value();
@@ -141,8 +150,16 @@ int main(int argc, char** argv) {
   std::cerr << "stella-bench on " << machine.cpu_model << ", " << machine.cpus << " CPUs, " << machine.kernel
             << (options.smoke ? " (smoke)" : "") << "\n";
   const auto results = stella::bench::run_suite(options);
+  stella::bench::Instructions instructions;
+  if (instruction_messages == 0) {
+    instructions.unavailable = "--instructions 0";
+  } else {
+    if (options.verbose) std::cerr << "  instructions per message: callgrind on stella-bench-instr\n";
+    instructions = stella::bench::measure_instructions(instruction_messages);
+  }
   stella::bench::print_table(std::cout, scenarios, results);
-  stella::bench::print_targets(std::cout, stella::bench::check_targets(results));
+  stella::bench::print_instructions(std::cout, instructions);
+  stella::bench::print_targets(std::cout, stella::bench::check_targets(results, instructions));
 
   auto write_file = [](const std::string& path, auto&& writer) {
     std::ofstream out(path);
@@ -153,11 +170,11 @@ int main(int argc, char** argv) {
     }
   };
   if (!json_path.empty()) {
-    write_file(json_path, [&](std::ostream& o) { stella::bench::write_json(o, machine, options, scenarios, results); });
+    write_file(json_path, [&](std::ostream& o) { stella::bench::write_json(o, machine, options, scenarios, results, instructions); });
   }
   if (!markdown_path.empty()) {
     write_file(markdown_path,
-               [&](std::ostream& o) { stella::bench::write_markdown(o, machine, options, scenarios, results); });
+               [&](std::ostream& o) { stella::bench::write_markdown(o, machine, options, scenarios, results, instructions); });
   }
   if (!plot_dir.empty()) stella::bench::write_plot_data(plot_dir, results);
 

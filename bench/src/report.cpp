@@ -43,10 +43,17 @@ std::string human_size(std::size_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
-std::string ratio(const RunResult& r, const std::string& baseline) {
+std::string times(double v) { return fmt(v >= 100 ? "%.0fx" : v >= 10 ? "%.1fx" : "%.2fx", v); }
+
+std::string bare(double v) { return fmt(v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v); }
+
+// The median of the per-round ratios to `baseline` with their range, e.g. "0.52x (0.48-0.55)".
+std::string ratio_spread(const RunResult& r, const std::string& baseline) {
   auto it = r.ratios.find(baseline);
   if (it == r.ratios.end()) return "-";
-  return fmt(it->second >= 100 ? "%.0fx" : it->second >= 10 ? "%.1fx" : "%.2fx", it->second);
+  auto spread = r.ratio_spread.find(baseline);
+  if (spread == r.ratio_spread.end() || r.rounds < 2) return times(it->second);
+  return times(it->second) + " (" + bare(spread->second.first) + "-" + bare(spread->second.second) + ")";
 }
 
 std::string percent(double cpu_s, double wall_s) {
@@ -87,6 +94,18 @@ std::string shares(const RunResult& r) {
     s += fmt("%.1f", 100 * share);
   }
   return s.empty() ? "" : s + " %";
+}
+
+// Shares, the transport's own note, and for zero-copy runs the ratio to the copying path.
+std::string notes(const RunResult& r) {
+  std::string n = shares(r);
+  if (r.writer_share.size() > 1 && r.rounds > 1) {
+    n += fmt(" (worst %.0f%% off", 100 * r.worst_share_deviation) + fmt(", rounds %.0f", 100 * r.worst_share_spread.first) +
+         fmt("-%.0f%%)", 100 * r.worst_share_spread.second);
+  }
+  if (r.ratios.count("copy-path") != 0) n += (n.empty() ? "" : "; ") + ratio_spread(r, "copy-path") + " the copying API";
+  if (!r.note.empty()) n += (n.empty() ? "" : "; ") + r.note;
+  return n;
 }
 
 std::string row_status(const RunResult& r) {
@@ -158,11 +177,12 @@ void print_table(std::ostream& out, const std::vector<Scenario>& scenarios, cons
       }
       if (blob) {
       } else if (latency) {
-        std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %10s %10s %10s %9s %9s  %s\n", "size", "transport",
-                      "p50", "p99", "p99.9", "max", "rtt/2 p50", "x floor", "x best-os", "cpu w/r, wakes w/r");
+        std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %10s %10s %10s %18s %18s %18s  %s\n", "size",
+                      "transport", "p50", "p99", "p99.9", "max", "rtt/2 p50", "x floor", "x spsc", "x best-os",
+                      "cpu w/r, wakes w/r");
       } else {
-        std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %9s %9s %11s %8s %9s  %s\n", "size", "transport",
-                      "msgs/s", "MB/s", "x spsc", "x best-os", "cpu w/r", "lost", "wakes w/r", "shares");
+        std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %18s %18s %11s %8s %9s  %s\n", "size", "transport",
+                      "msgs/s", "MB/s", "x spsc", "x best-os", "cpu w/r", "lost", "wakes w/r", "notes");
       }
       if (!blob) out << line;
     }
@@ -177,29 +197,47 @@ void print_table(std::ostream& out, const std::vector<Scenario>& scenarios, cons
       std::snprintf(line, sizeof line, "%-8s %-18s %s\n", size.c_str(), r.transport.c_str(), status.c_str());
     } else if (latency && r.latency) {
       const auto& l = *r.latency;
-      std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %10s %10s %10s %9s %9s  %s/%s, %llu/%llu\n",
+      std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %10s %10s %10s %18s %18s %18s  %s/%s, %llu/%llu\n",
                     size.c_str(), r.transport.c_str(), human_ns(l.p50_ns).c_str(), human_ns(l.p99_ns).c_str(),
                     human_ns(l.p999_ns).c_str(), human_ns(l.max_ns).c_str(), rtt_half(r).c_str(),
-                    ratio(r, latency_floor(r)).c_str(), ratio(r, "best-os").c_str(),
+                    ratio_spread(r, latency_floor(r)).c_str(), ratio_spread(r, "spsc-ring").c_str(),
+                    ratio_spread(r, "best-os").c_str(),
                     percent(r.cpu_writers_s, r.wall_s).c_str(), percent(r.cpu_readers_s, r.wall_s).c_str(),
                     static_cast<unsigned long long>(r.wakes_writers), static_cast<unsigned long long>(r.wakes_readers));
     } else {
       const std::string cpu = percent(r.cpu_writers_s, r.wall_s) + "/" + percent(r.cpu_readers_s, r.wall_s);
       const std::string wakes = std::to_string(r.wakes_writers) + "/" + std::to_string(r.wakes_readers);
-      std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %9s %9s %11s %8llu %9s  %s%s\n", size.c_str(),
+      std::snprintf(line, sizeof line, "%-8s %-18s %10s %10s %18s %18s %11s %8llu %9s  %s\n", size.c_str(),
                     r.transport.c_str(), human_rate(r.msgs_per_s).c_str(), fmt("%.1f", r.mb_per_s).c_str(),
-                    ratio(r, "spsc-ring").c_str(), ratio(r, "best-os").c_str(), cpu.c_str(),
-                    static_cast<unsigned long long>(r.lost), wakes.c_str(), shares(r).c_str(),
-                    r.note.empty() ? "" : ("  (" + r.note + ")").c_str());
+                    ratio_spread(r, "spsc-ring").c_str(), ratio_spread(r, "best-os").c_str(), cpu.c_str(),
+                    static_cast<unsigned long long>(r.lost), wakes.c_str(), notes(r).c_str());
     }
     out << line;
   });
-  out << "\ncpu w/r: CPU time of the writer(s) / reader(s) as a share of one core over the run; "
-         "wakes: futex wake calls; x: ratio to the baseline measured in this run.\n";
+  out << "\nmsgs/s, p50, cpu: the median round; x: the median of the per-round ratios to the baseline run in the "
+         "same round, (lowest-highest round); wakes w/r: futex wake calls of the writer(s) / reader(s), all rounds "
+         "together; cpu w/r: CPU time of the writer(s) / reader(s) as a share of one core over the run.\n";
+}
+
+void print_instructions(std::ostream& out, const Instructions& in) {
+  out << "\n== instructions per 64 B message (callgrind, one process: " << in.messages
+      << " written, then read; deterministic)\n";
+  if (in.unavailable) {
+    out << "  not measured: " << *in.unavailable << "\n";
+    return;
+  }
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-18s %-10s %10s %10s %10s\n", "transport", "api", "write Ir", "read Ir", "total");
+  out << line;
+  for (const auto& f : in.figures) {
+    std::snprintf(line, sizeof line, "  %-18s %-10s %10.1f %10.1f %10.1f\n", f.transport.c_str(), f.api.c_str(),
+                  f.write_ir, f.read_ir, f.write_ir + f.read_ir);
+    out << line;
+  }
 }
 
 void write_json(std::ostream& out, const MachineInfo& m, const SuiteOptions& o, const std::vector<Scenario>& scenarios,
-                const std::vector<RunResult>& results) {
+                const std::vector<RunResult>& results, const Instructions& instructions) {
   out << "{\n  \"schema\": 1,\n  \"tool\": \"stella-bench\",\n";
   out << "  \"machine\": {\"cpu_model\": " << json_escape(m.cpu_model) << ", \"cpus\": " << m.cpus
       << ", \"kernel\": " << json_escape(m.kernel) << ", \"date\": " << json_escape(m.date)
@@ -208,7 +246,7 @@ void write_json(std::ostream& out, const MachineInfo& m, const SuiteOptions& o, 
       << ", \"duration_s\": " << json_number(o.duration.count()) << ", \"ring_capacity\": " << o.ring_capacity
       << ", \"spin_latency_samples\": " << o.spin_latency_samples
       << ", \"sleep_latency_samples\": " << o.sleep_latency_samples << ", \"sleep_gap_us\": " << o.sleep_gap.count()
-      << ", \"pin\": " << (o.pin ? "true" : "false") << ", \"repeat\": " << o.repeat << "},\n";
+      << ", \"pin\": " << (o.pin ? "true" : "false") << ", \"rounds\": " << o.rounds << "},\n";
   out << "  \"scenarios\": [";
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     const auto& sc = scenarios[i];
@@ -267,16 +305,44 @@ void write_json(std::ostream& out, const MachineInfo& m, const SuiteOptions& o, 
       }
       out << "]}";
     }
+    out << ", \"rounds\": " << r.rounds << ", \"round_values\": [";
+    for (std::size_t k = 0; k < r.round_values.size(); ++k) out << (k ? ", " : "") << json_number(r.round_values[k]);
+    out << "]";
+    if (!r.writer_share.empty()) {
+      out << ", \"worst_share_deviation\": {\"median\": " << json_number(r.worst_share_deviation)
+          << ", \"min\": " << json_number(r.worst_share_spread.first)
+          << ", \"max\": " << json_number(r.worst_share_spread.second) << "}";
+    }
     out << ", \"ratios\": {";
     bool first = true;
     for (const auto& [name, value] : r.ratios) {
       out << (first ? "" : ", ") << json_escape(name) << ": " << json_number(value);
       first = false;
     }
+    out << "}, \"ratio_spread\": {";
+    first = true;
+    for (const auto& [name, range] : r.ratio_spread) {
+      out << (first ? "" : ", ") << json_escape(name) << ": [" << json_number(range.first) << ", "
+          << json_number(range.second) << "]";
+      first = false;
+    }
     out << "}}";
   }
-  out << "\n  ],\n  \"targets\": [";
-  const auto targets = check_targets(results);
+  out << "\n  ],\n  \"instructions\": {\"messages\": " << instructions.messages << ", \"message_size\": 64";
+  if (instructions.unavailable) {
+    out << ", \"unavailable\": " << json_escape(*instructions.unavailable);
+  } else {
+    out << ", \"command\": " << json_escape(instructions.command) << ", \"per_message\": [";
+    for (std::size_t i = 0; i < instructions.figures.size(); ++i) {
+      const auto& f = instructions.figures[i];
+      out << (i ? ",\n    " : "\n    ") << "{\"transport\": " << json_escape(f.transport)
+          << ", \"api\": " << json_escape(f.api) << ", \"write_ir\": " << json_number(f.write_ir)
+          << ", \"read_ir\": " << json_number(f.read_ir) << "}";
+    }
+    out << "]";
+  }
+  out << "},\n  \"targets\": [";
+  const auto targets = check_targets(results, instructions);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& t = targets[i];
     out << (i ? ",\n    " : "\n    ") << "{\"target\": " << json_escape(t.target)
@@ -287,11 +353,30 @@ void write_json(std::ostream& out, const MachineInfo& m, const SuiteOptions& o, 
 }
 
 void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions& o,
-                    const std::vector<Scenario>& scenarios, const std::vector<RunResult>& results) {
+                    const std::vector<Scenario>& scenarios, const std::vector<RunResult>& results,
+                    const Instructions& instructions) {
   out << "Measured " << m.date << " on " << m.cpu_model << ", " << m.cpus << " CPUs, " << m.kernel << "; "
       << fmt("%.2g", o.duration.count()) << " s per throughput run, ring capacity " << human_size(o.ring_capacity)
       << (o.smoke ? " (SMOKE RUN: numbers meaningless)" : "") << ".\n";
-  write_targets_markdown(out, check_targets(results));
+  write_targets_markdown(out, check_targets(results, instructions));
+  out << "\n### Instructions per message\n\n";
+  if (instructions.unavailable) {
+    out << "Not measured: " << *instructions.unavailable << ".\n";
+  } else {
+    out << "Deterministic (the same on any load or speed mode): instructions executed per 64 B message, `"
+        << instructions.command << "` — one process writes " << instructions.messages
+        << " messages, then reads them (after a warm-up pass); callgrind counts only the measured loops.\n\n"
+           "| transport | API | write Ir/msg | read Ir/msg | total | × spsc-ring (same API) |\n"
+           "| --- | --- | ---: | ---: | ---: | ---: |\n";
+    for (const auto& f : instructions.figures) {
+      const InstructionFigure* spsc = instructions.find("spsc-ring", f.api);
+      const double total = f.write_ir + f.read_ir;
+      const double base = spsc != nullptr ? spsc->write_ir + spsc->read_ir : 0;
+      out << "| " << f.transport << " | " << f.api << " | " << fmt("%.1f", f.write_ir) << " | "
+          << fmt("%.1f", f.read_ir) << " | " << fmt("%.1f", total) << " | "
+          << (base > 0 ? fmt("%.2fx", total / base) : std::string("-")) << " |\n";
+    }
+  }
   for_each_group(scenarios, results, [&](const Scenario& sc, const RunResult& r, bool header) {
     const bool latency = sc.spec.mode == RunMode::latency;
     const bool blob = sc.spec.mode == RunMode::blob;
@@ -301,8 +386,8 @@ void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions&
         out << "| size | transport | writes/s | reads/s | read MB/s | new values seen | CPU w/r |\n"
                "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
       } else if (latency) {
-        out << "| transport | p50 | p99 | p99.9 | max | RTT/2 p50 | × floor | × best OS | CPU w/r | wakes w/r |\n"
-               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+        out << "| transport | p50 | p99 | p99.9 | max | RTT/2 p50 | × floor | × spsc-ring | × best OS | CPU w/r | "
+               "wakes w/r |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
       } else {
         out << "| size | transport | msgs/s | MB/s | × spsc-ring | × best OS | CPU w/r | lost | wakes w/r | "
                "notes |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
@@ -322,13 +407,14 @@ void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions&
     }
     if (latency) {
       if (!status.empty() || !r.latency) {
-        out << "| " << r.transport << " | " << status << " | | | | | | | | |\n";
+        out << "| " << r.transport << " | " << status << " | | | | | | | | | |\n";
         return;
       }
       const auto& l = *r.latency;
       out << "| " << r.transport << " | " << human_ns(l.p50_ns) << " | " << human_ns(l.p99_ns) << " | "
           << human_ns(l.p999_ns) << " | " << human_ns(l.max_ns) << " | " << rtt_half(r) << " | "
-          << ratio(r, latency_floor(r)) << " | " << ratio(r, "best-os") << " | "
+          << ratio_spread(r, latency_floor(r)) << " | " << ratio_spread(r, "spsc-ring") << " | "
+          << ratio_spread(r, "best-os") << " | "
           << percent(r.cpu_writers_s, r.wall_s) << " / " << percent(r.cpu_readers_s, r.wall_s) << " | "
           << r.wakes_writers << " / " << r.wakes_readers << " |\n";
       return;
@@ -338,12 +424,10 @@ void write_markdown(std::ostream& out, const MachineInfo& m, const SuiteOptions&
       out << status << " | | | | | | | |\n";
       return;
     }
-    std::string notes = shares(r);
-    if (!r.note.empty()) notes += (notes.empty() ? "" : "; ") + r.note;
-    out << human_rate(r.msgs_per_s) << " | " << fmt("%.1f", r.mb_per_s) << " | " << ratio(r, "spsc-ring") << " | "
-        << ratio(r, "best-os") << " | " << percent(r.cpu_writers_s, r.wall_s) << " / "
+    out << human_rate(r.msgs_per_s) << " | " << fmt("%.1f", r.mb_per_s) << " | " << ratio_spread(r, "spsc-ring")
+        << " | " << ratio_spread(r, "best-os") << " | " << percent(r.cpu_writers_s, r.wall_s) << " / "
         << percent(r.cpu_readers_s, r.wall_s) << " | " << r.lost << " | " << r.wakes_writers << " / "
-        << r.wakes_readers << " | " << notes << " |\n";
+        << r.wakes_readers << " | " << notes(r) << " |\n";
   });
 }
 
@@ -366,62 +450,75 @@ double ratio_of(const RunResult* r, const std::string& baseline) {
   return it == r->ratios.end() ? -1 : it->second;
 }
 
-TargetCheck at_least(const std::string& target, const RunResult* r, const std::string& baseline, double goal) {
+// "0.52x (0.48-0.55)": the median of the per-round ratios and their range.
+TargetCheck ratio_target(const std::string& target, const RunResult* r, const std::string& baseline, double goal,
+                         bool at_least) {
   const double v = ratio_of(r, baseline);
   if (v < 0) return {target, "not measured", std::nullopt};
-  return {target, fmt("%.2fx", v), v >= goal};
-}
-
-TargetCheck at_most(const std::string& target, const RunResult* r, const std::string& baseline, double goal) {
-  const double v = ratio_of(r, baseline);
-  if (v < 0) return {target, "not measured", std::nullopt};
-  return {target, fmt("%.2fx", v), v <= goal};
+  return {target, ratio_spread(*r, baseline), at_least ? v >= goal : v <= goal};
 }
 
 }  // namespace
 
-std::vector<TargetCheck> check_targets(const std::vector<RunResult>& results) {
+std::vector<TargetCheck> check_targets(const std::vector<RunResult>& results, const Instructions& instructions) {
   std::vector<TargetCheck> t;
-  const RunResult* copy64 = find_result(results, "1to1-copy", "stella-block", 64);
-  t.push_back(at_least("1->1 64 B copy (stella-block) >= 0.5x spsc-ring", copy64, "spsc-ring", 0.5));
-  t.push_back(at_least("1->1 64 B copy (stella-block) >= 10x best OS baseline", copy64, "best-os", 10));
-  const RunResult* claim64 = find_result(results, "1to1-zerocopy", "stella-block", 64);
-  t.push_back(at_least("1->1 64 B claim (stella-block) >= 0.5x spsc-ring claim", claim64, "spsc-ring", 0.5));
-  t.push_back(at_least("1->1 4 KiB copy (stella-block) >= 0.6x spsc-ring GB/s",
-                       find_result(results, "1to1-copy", "stella-block", 4096), "spsc-ring", 0.6));
-  {
-    // The daemon is never on the data path: its reaper pass, run every 10 ms on the ring,
-    // must leave the rate within the noise of a run without it.
-    const RunResult* plain = find_result(results, "1to1-copy", "stella-block", 64);
-    const RunResult* reaped = find_result(results, "1to1-copy", "stella-block-reaped", 64);
-    if (plain == nullptr || reaped == nullptr || plain->failed || reaped->failed || plain->skipped ||
-        reaped->skipped || plain->msgs_per_s <= 0) {
-      t.push_back({"stellad's reaper on the ring costs nothing (1->1 64 B, reaped >= 0.9x plain)", "not measured",
-                   std::nullopt});
-    } else {
-      const double v = reaped->msgs_per_s / plain->msgs_per_s;
-      t.push_back({"stellad's reaper on the ring costs nothing (1->1 64 B, reaped >= 0.9x plain)", fmt("%.2fx", v),
-                   v >= 0.9});
-    }
+  const char* const kModes[] = {"stella-block", "stella-overwrite"};
+  for (const char* m : kModes) {
+    const std::string s = m;
+    t.push_back(ratio_target("1->1 64 B copy (" + s + ") >= 0.5x spsc-ring",
+                             find_result(results, "1to1-copy", s, 64), "spsc-ring", 0.5, true));
   }
-  t.push_back(at_most("one-way p50, spinning reader (stella-block-spin) <= 2x cache-line floor",
-                      find_result(results, "latency-spin", "stella-block-spin"), "cacheline-floor", 2.0));
-  t.push_back(at_most("one-way p50, sleeping reader (stella-block) <= 1.5x futex floor",
-                      find_result(results, "latency-sleep", "stella-block"), "futex-floor", 1.5));
-  {
-    const RunResult* r = find_result(results, "4to1", "stella-block");
+  for (const char* m : kModes) {
+    const std::string s = m;
+    const RunResult* zc = find_result(results, "1to1-zerocopy", s, 64);
+    t.push_back(ratio_target("1->1 64 B zero copy (" + s + ") >= 1.0x its copying path", zc, "copy-path", 1.0, true));
+    t.push_back(ratio_target("1->1 64 B zero copy (" + s + ") >= 0.8x spsc-ring zero copy", zc, "spsc-ring", 0.8,
+                             true));
+  }
+  // v1 (the writers' turn) moved 0.74 M (Block) / 0.84 M (Overwrite) msgs/s with 4 writers
+  // where a pipe moved 1.30 M in the same rounds (issue 12): 0.57x / 0.65x pipe. Absolute
+  // rates swing 4x with the VM's speed mode, so "10x v1" is judged as 10x v1's ratio to pipe.
+  const double v1_pipe[] = {0.74 / 1.30, 0.84 / 1.30};
+  for (int i = 0; i < 2; ++i) {
+    const std::string s = kModes[i];
+    const RunResult* r = find_result(results, "4to1", s, 64);
+    const double goal = 10 * v1_pipe[i];
+    TargetCheck c = ratio_target("4->1 64 B aggregate (" + s + ") >= 10x v1: v1 was " + fmt("%.2fx", v1_pipe[i]) +
+                                     " pipe, so >= " + fmt("%.1fx", goal) + " pipe",
+                                 r, "pipe", goal, true);
+    if (c.met) {  // the absolute comparison too, for what it is worth across speed modes
+      c.measured += "; " + human_rate(r->msgs_per_s) + " msgs/s = " +
+                    fmt("%.1fx", r->msgs_per_s / (v1_pipe[i] * 1.30e6)) + " v1's absolute " +
+                    fmt("%.2f M", v1_pipe[i] * 1.30);
+    }
+    t.push_back(c);
+    t.push_back(ratio_target("4->1 64 B aggregate (" + s + ") >= 5x pipe", r, "pipe", 5.0, true));
+  }
+  t.push_back(ratio_target("one-way p50, spinning reader (stella-block-spin) <= 1.3x spsc-ring",
+                           find_result(results, "latency-spin", "stella-block-spin"), "spsc-ring", 1.3, false));
+  for (const char* m : kModes) {
+    const std::string s = m;
+    t.push_back(ratio_target("1->1 4 KiB copy (" + s + ") >= 0.6x spsc-ring",
+                             find_result(results, "1to1-copy", s, 4096), "spsc-ring", 0.6, true));
+  }
+  for (const char* m : kModes) {
+    const std::string s = m;
+    const std::string target = "4 writers (" + s + "): each share within +-10% of a quarter";
+    const RunResult* r = find_result(results, "4to1", s, 64);
     if (r == nullptr || r->writer_share.empty()) {
-      t.push_back({"4 writers (stella-block): each share within +-10% of fair", "not measured", std::nullopt});
+      t.push_back({target, "not measured", std::nullopt});
     } else {
-      double worst = 0;
-      for (double share : r->writer_share) {
-        worst = std::max(worst, std::abs(share * static_cast<double>(r->writer_share.size()) - 1.0));
+      std::string measured = "worst " + fmt("%.0f%%", 100 * r->worst_share_deviation) + " off";
+      if (r->rounds > 1) {
+        measured += fmt(" (rounds %.0f", 100 * r->worst_share_spread.first) +
+                    fmt("-%.0f%%)", 100 * r->worst_share_spread.second);
       }
-      t.push_back({"4 writers (stella-block): each share within +-10% of fair",
-                   "worst " + fmt("%.0f%%", 100 * worst) + " off (" + shares(*r) + ")", worst <= 0.10});
+      t.push_back({target, measured + "; median round " + shares(*r), r->worst_share_deviation <= 0.10});
     }
   }
   {
+    // A spinning reader never sleeps, so its writer has no one to wake: any wake call is a
+    // cost of the hot path. Counted over every round of every 1->1 run.
     std::uint64_t wakes = 0;
     int runs = 0;
     for (const auto& r : results) {
@@ -429,33 +526,55 @@ std::vector<TargetCheck> check_targets(const std::vector<RunResult>& results) {
         continue;
       }
       wakes += r.wakes_writers;
-      ++runs;
+      runs += r.rounds;
     }
+    const std::string target = "zero wake calls when nobody sleeps (writer of stella-block-spin, 1->1 runs)";
     if (runs == 0) {
-      t.push_back({"no writer wake call when no reader sleeps", "not measured", std::nullopt});
+      t.push_back({target, "not measured", std::nullopt});
     } else {
-      t.push_back({"no writer wake call when no reader sleeps (stella-block-spin, 1->1 runs)",
-                   std::to_string(wakes) + " wake calls in " + std::to_string(runs) + " runs", wakes == 0});
+      t.push_back({target, std::to_string(wakes) + " wake calls in " + std::to_string(runs) + " runs", wakes == 0});
     }
   }
+  for (const char* m : kModes) {
+    const std::string s = m;
+    const std::string target = "instructions (" + s + "): zero copy write+read <= copying write+read";
+    const InstructionFigure* copy = instructions.find(s, "copy");
+    const InstructionFigure* zc = instructions.find(s, "zero-copy");
+    if (copy == nullptr || zc == nullptr || copy->write_ir < 0 || zc->write_ir < 0) {
+      t.push_back({target, "not measured", std::nullopt});
+    } else {
+      const double a = zc->write_ir + zc->read_ir;
+      const double b = copy->write_ir + copy->read_ir;
+      t.push_back({target, fmt("%.0f", a) + " vs " + fmt("%.0f Ir/msg", b), a <= b});
+    }
+  }
+  // Earlier targets (issue 5).
+  t.push_back(ratio_target("(issue 5) 1->1 64 B copy (stella-block) >= 10x best OS baseline",
+                           find_result(results, "1to1-copy", "stella-block", 64), "best-os", 10, true));
+  t.push_back(ratio_target("(issue 5) stellad's reaper costs nothing: 1->1 64 B reaped >= 0.9x stella-block",
+                           find_result(results, "1to1-copy", "stella-block-reaped", 64), "stella-block", 0.9, true));
+  t.push_back(ratio_target("(issue 5) one-way p50, sleeping reader (stella-block) <= 1.5x futex floor",
+                           find_result(results, "latency-sleep", "stella-block"), "futex-floor", 1.5, false));
   return t;
 }
 
 void print_targets(std::ostream& out, const std::vector<TargetCheck>& targets) {
-  out << "\n== targets (issue 5; reported, never asserted)\n";
-  char line[256];
+  out << "\n== targets (issue 12; medians of per-round ratios, (lowest-highest round); reported, never asserted)\n";
+  char line[512];
   for (const auto& t : targets) {
-    std::snprintf(line, sizeof line, "  %-8s %-76s %s\n", !t.met ? "n/a" : *t.met ? "met" : "MISSED", t.target.c_str(),
+    std::snprintf(line, sizeof line, "  %-8s %-86s %s\n", !t.met ? "n/a" : *t.met ? "met" : "MISSED", t.target.c_str(),
                   t.measured.c_str());
     out << line;
   }
 }
 
 void write_targets_markdown(std::ostream& out, const std::vector<TargetCheck>& targets) {
-  out << "\n### Targets\n\nThe targets of the benchmark issue, checked against this run (reported, never asserted):\n\n"
+  out << "\n### Targets\n\nThe targets of issue 12 (and the earlier ones of issue 5), checked against this run "
+         "(reported, never asserted). Ratios are the median of the per-round ratios, with the lowest and highest "
+         "round in brackets:\n\n"
          "| target | measured | |\n| --- | --- | --- |\n";
   for (const auto& t : targets) {
-    out << "| " << t.target << " | " << t.measured << " | " << (!t.met ? "not measured" : *t.met ? "met" : "**missed**")
+    out << "| " << t.target << " | " << t.measured << " | " << (!t.met ? "not measured" : *t.met ? "met" : "**MISSED**")
         << " |\n";
   }
 }

@@ -169,7 +169,7 @@ TransportInfo ring_transport(const RingVariant& v) {
   info.reader_wait = v.wait;
   info.unsupported = [](const ChannelConfig& c) -> std::optional<std::string> {
     if (c.message_size > ring::max_message_for(c.ring_capacity)) {
-      return "larger than the ring's largest message (capacity/2 - 16 B)";
+      return "larger than the ring's largest message (capacity/2 - 32 B)";
     }
     return std::nullopt;
   };

@@ -25,7 +25,11 @@ struct SuiteOptions {
   std::chrono::microseconds sleep_gap{200};
   std::size_t ring_capacity = 1u << 20;
   bool pin = true;
-  int repeat = 1;       // runs per measurement; the median (by rate, or by p50) is kept
+  // Rounds: every transport of a scenario (and of the scenarios sharing its round group)
+  // runs once per round, the order rotating from round to round; each reported ratio is the
+  // median of the per-round ratios, so a change of the machine's speed between rounds
+  // cancels out.
+  int rounds = 5;
   bool verbose = true;  // one progress line per run on stderr
 };
 
@@ -35,6 +39,12 @@ struct Scenario {
   RunSpec spec;                         // message_size is replaced by each of `sizes`
   std::vector<std::size_t> sizes;
   std::function<bool(const TransportInfo&)> includes;
+  /// Scenarios with the same group run in the same rounds, size by size (1to1-copy and
+  /// 1to1-zerocopy), so that their results can be compared round by round too.
+  std::string group;
+  /// If set: each result also gets the ratio "copy-path", to the same transport in this
+  /// scenario (same size, same round).
+  std::string compare_scenario;
 };
 
 /// Every transport compiled in: floors, baselines, and Stella's when the ring exists.
@@ -44,10 +54,8 @@ std::vector<TransportInfo> stella_transports();
 
 std::vector<Scenario> make_scenarios(const SuiteOptions& options);
 
-/// Runs every selected scenario × size × transport and fills in the ratios.
+/// Runs every selected scenario × size × transport in interleaved rounds and returns one
+/// result per scenario × size × transport: the median round, with the ratios filled in.
 std::vector<RunResult> run_suite(const SuiteOptions& options);
-
-/// result / baseline for every baseline and floor of the same scenario and size.
-void compute_ratios(std::vector<RunResult>& results);
 
 }  // namespace stella::bench

@@ -64,7 +64,7 @@ WriteResult MultiWriterCircularBuffer::write_impl(std::span<const std::byte> byt
   if (bytes.size() > max_message_size()) {
     throw Error(Errc::value_too_large, name(),
                 "message of " + std::to_string(bytes.size()) + " bytes exceeds the largest allowed, " +
-                    std::to_string(max_message_size()) + " bytes (capacity/2 - 16)");
+                    std::to_string(max_message_size()) + " bytes (capacity/2 - 32)");
   }
   ring::Reservation r;
   switch (writer_->reserve(static_cast<std::uint32_t>(bytes.size()), deadline, try_only, r)) {
@@ -94,7 +94,7 @@ std::optional<MultiWriterCircularBuffer::Claim> MultiWriterCircularBuffer::claim
   if (size > max_message_size()) {
     throw Error(Errc::value_too_large, name(),
                 "claim of " + std::to_string(size) + " bytes exceeds the largest allowed, " +
-                    std::to_string(max_message_size()) + " bytes (capacity/2 - 16)");
+                    std::to_string(max_message_size()) + " bytes (capacity/2 - 32)");
   }
   ring::Reservation r;
   if (writer_->reserve(static_cast<std::uint32_t>(size), deadline, try_only, r) != ring::WriteStatus::ok) {
@@ -180,7 +180,7 @@ std::optional<LockFreeBufferReader::View> LockFreeBufferReader::try_peek() {
   const auto s = reader_->try_peek(rv);
   if (s == ring::ReadStatus::empty) return std::nullopt;
   if (s != ring::ReadStatus::ok) throw_read_error(name(), s);
-  return View(rv.payload, rv.seq);
+  return View(rv.payload, rv.position);
 }
 
 std::optional<LockFreeBufferReader::View> LockFreeBufferReader::peek(std::optional<std::chrono::nanoseconds> timeout) {
@@ -188,7 +188,7 @@ std::optional<LockFreeBufferReader::View> LockFreeBufferReader::peek(std::option
   const auto s = reader_->peek(rv, timeout);
   if (s == ring::ReadStatus::timeout || s == ring::ReadStatus::empty) return std::nullopt;
   if (s != ring::ReadStatus::ok) throw_read_error(name(), s);
-  return View(rv.payload, rv.seq);
+  return View(rv.payload, rv.position);
 }
 
 void LockFreeBufferReader::rethrow_naming_segment(const Error& e) const { detail::rethrow_naming(e, name()); }
@@ -196,6 +196,7 @@ void LockFreeBufferReader::rethrow_naming_segment(const Error& e) const { detail
 bool LockFreeBufferReader::release() noexcept { return reader_->release(); }
 std::uint64_t LockFreeBufferReader::messages_read() const noexcept { return reader_->messages_read(); }
 std::uint64_t LockFreeBufferReader::messages_lost() const noexcept { return reader_->messages_lost(); }
+std::uint64_t LockFreeBufferReader::records_skipped() const noexcept { return reader_->records_skipped(); }
 const std::string& LockFreeBufferReader::name() const noexcept { return segment_.name(); }
 // From the geometry kept privately at open (the mask), not re-read from the mapping.
 std::size_t LockFreeBufferReader::max_message_size() const noexcept {

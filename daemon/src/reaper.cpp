@@ -60,22 +60,9 @@ std::string gone(const std::vector<std::uint64_t>& before, const std::vector<std
 
 }  // namespace
 
-void Reaper::reap_ring(ManagedSegment& m, Clock::time_point now, const ReaperSettings& s, ReapTotals& totals) {
-  ring::RingControl& c = *m.view.control;
+void Reaper::reap_ring(ManagedSegment& m, const ReaperSettings& s, ReapTotals& totals) {
   ring::RecoveryOptions options;
   options.evict_stalled_after = s.stall_eviction;
-
-  // Stuck-turn tracking: a turn that has not moved for recovery_timeout while tickets wait.
-  // acquire: pairs with the releasing store of the turn holder (ring.cpp release_turn).
-  const std::uint32_t serving = c.now_serving.load(std::memory_order_acquire);
-  const std::uint32_t next = c.next_ticket.load(std::memory_order_acquire);
-  if (!m.watching || serving != m.watched_now_serving || next == serving) {
-    m.watching = true;
-    m.watched_now_serving = serving;
-    m.serving_since = now;
-  } else if (now - m.serving_since >= s.recovery_timeout) {
-    options.turn_stuck_at = serving;
-  }
 
   const ring::RingStatus before = ring::status(m.view);
   const ring::RecoveryReport rep = ring::recover(m.view, options);
@@ -83,22 +70,16 @@ void Reaper::reap_ring(ManagedSegment& m, Clock::time_point now, const ReaperSet
   if (!rep.changed()) return;
   ++m.daemon_recoveries;
   totals.repairs.records_repaired += rep.records_repaired;
-  totals.repairs.turns_recovered += rep.turns_recovered;
   totals.repairs.readers_reaped += rep.readers_reaped;
   totals.repairs.writers_reaped += rep.writers_reaped;
   totals.repairs.readers_evicted += rep.readers_evicted;
-  if (rep.turns_recovered > 0) m.serving_since = now;
 
   const ring::RingStatus after = ring::status(m.view);
   const std::string& name = m.config.name;
   if (rep.records_repaired > 0) {
-    spdlog::warn("segment '{}': recovery: repaired {} record(s) left half-written by a dead writer ({}); readers skip "
+    spdlog::warn("segment '{}': recovery: repaired {} reservation(s) left unfinished by a dead writer ({}); readers skip "
                  "them",
                  name, rep.records_repaired, gone(writer_pids(before), writer_pids(after)));
-  }
-  if (rep.turns_recovered > 0) {
-    spdlog::warn("segment '{}': recovery: passed on {} writer turn(s) held by a dead process (turn {})", name,
-                 rep.turns_recovered, serving);
   }
   if (rep.writers_reaped > 0) {
     spdlog::info("segment '{}': reaped {} dead writer(s) ({})", name, rep.writers_reaped,
@@ -114,12 +95,12 @@ void Reaper::reap_ring(ManagedSegment& m, Clock::time_point now, const ReaperSet
   }
 }
 
-ReapTotals Reaper::run_once(Clock::time_point now) {
+ReapTotals Reaper::run_once(Clock::time_point /*now: the passes need no clock of their own*/) {
   const ReaperSettings s = settings();
   ReapTotals totals;
   manager_.for_each_ring([&](ManagedSegment& m) {
     try {
-      reap_ring(m, now, s, totals);
+      reap_ring(m, s, totals);
     } catch (const std::exception& e) {
       spdlog::error("segment '{}': reaper: {}", m.config.name, e.what());
     }

@@ -402,7 +402,7 @@ std::vector<protocol::SegmentReport> SegmentManager::report(const config::Daemon
         rr.lagging = x.lag_bytes > r.lag_warning_bytes;
         r.readers.push_back(rr);
       }
-      r.counters = {s.records_repaired, s.turns_recovered, s.readers_reaped, s.writers_reaped, s.readers_evicted};
+      r.counters = {s.records_repaired, 0, s.readers_reaped, s.writers_reaped, s.readers_evicted};
       // relaxed: a status figure, no ordering with anything else.
       r.last_recovery_unix_ns = m.view.control->last_recovery_unix_ns.load(std::memory_order_relaxed);
     } else {

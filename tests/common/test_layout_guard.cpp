@@ -12,10 +12,10 @@
 
 using namespace stella;
 
-static_assert(kLayoutVersion == 1,
+static_assert(kLayoutVersion == 2,
               "kLayoutVersion changed: record the new layout's offsets below for the new version");
 
-TEST_CASE("segment header layout matches version 1") {
+TEST_CASE("segment header layout matches version 2 (unchanged since 1)") {
   CHECK(sizeof(SegmentHeader) == 128);
   CHECK(offsetof(SegmentHeader, magic) == 0);
   CHECK(offsetof(SegmentHeader, layout_version) == 8);
@@ -31,12 +31,17 @@ TEST_CASE("segment header layout matches version 1") {
   CHECK(kSegmentMagic == 0x6D5E414C4C455453ull);
 }
 
-TEST_CASE("ring layout matches version 1") {
+TEST_CASE("ring layout matches version 2") {
   using namespace stella::ring;
   CHECK(sizeof(RecordHeader) == 16);
   CHECK(offsetof(RecordHeader, word) == 0);
-  CHECK(offsetof(RecordHeader, seq) == 8);
-  CHECK(make_word(5, RecordType::message, 3) == 0x0000'0302'0000'0005ull);
+  CHECK(offsetof(RecordHeader, stamp) == 8);
+  CHECK(sizeof(MessageHeader) == 16);
+  CHECK(offsetof(MessageHeader, writer_seq) == 0);
+  CHECK(kMessageHeaderSize == 32);
+  CHECK(stamp_of(0) == 1);
+  CHECK(make_word(5, RecordType::message, 3, 0x1A7) == 0xA700'0302'0000'0005ull);
+  CHECK(record_size(64) == 96);
   CHECK(sizeof(RingControl) == 512);
   CHECK(offsetof(RingControl, capacity) == 0);
   CHECK(offsetof(RingControl, max_message) == 8);
@@ -46,23 +51,19 @@ TEST_CASE("ring layout matches version 1") {
   CHECK(offsetof(RingControl, reader_slots_offset) == 32);
   CHECK(offsetof(RingControl, writer_slots_offset) == 40);
   CHECK(offsetof(RingControl, data_offset) == 48);
-  CHECK(offsetof(RingControl, next_ticket) == 64);
-  CHECK(offsetof(RingControl, now_serving) == 128);
-  CHECK(offsetof(RingControl, turn_waiters) == 132);
-  CHECK(offsetof(RingControl, abandoned_tickets) == 136);
-  CHECK(offsetof(RingControl, tail) == 192);
-  CHECK(offsetof(RingControl, tail_intent) == 200);
-  CHECK(offsetof(RingControl, head) == 208);
-  CHECK(offsetof(RingControl, tail_seq) == 216);
-  CHECK(offsetof(RingControl, tail_version) == 224);
-  CHECK(offsetof(RingControl, data_epoch) == 256);
-  CHECK(offsetof(RingControl, data_waiters) == 260);
-  CHECK(offsetof(RingControl, space_epoch) == 320);
-  CHECK(offsetof(RingControl, space_waiters) == 324);
-  CHECK(offsetof(RingControl, readers_generation) == 328);
-  CHECK(offsetof(RingControl, space_wanted) == 336);
-  CHECK(offsetof(RingControl, records_repaired) == 384);
-  CHECK(offsetof(RingControl, last_recovery_unix_ns) == 432);
+  CHECK(offsetof(RingControl, tail) == 64);
+  CHECK(offsetof(RingControl, data_epoch) == 128);
+  CHECK(offsetof(RingControl, data_waiters) == 132);
+  CHECK(offsetof(RingControl, space_epoch) == 192);
+  CHECK(offsetof(RingControl, space_waiters) == 196);
+  CHECK(offsetof(RingControl, readers_generation) == 200);
+  CHECK(offsetof(RingControl, space_wanted) == 208);
+  CHECK(offsetof(RingControl, lap_epoch) == 256);
+  CHECK(offsetof(RingControl, lap_waiters) == 260);
+  CHECK(offsetof(RingControl, records_repaired) == 320);
+  CHECK(offsetof(RingControl, reservations_given_up) == 328);
+  CHECK(offsetof(RingControl, last_recovery_unix_ns) == 368);
+  CHECK(offsetof(RingControl, messages_retired) == 376);
   CHECK(sizeof(ReaderSlot) == 128);
   CHECK(offsetof(ReaderSlot, owner) == 0);
   CHECK(offsetof(ReaderSlot, cursor) == 8);
@@ -72,18 +73,21 @@ TEST_CASE("ring layout matches version 1") {
   CHECK(offsetof(ReaderSlot, messages_lost) == 40);
   CHECK(offsetof(ReaderSlot, progress_ns) == 48);
   CHECK(offsetof(ReaderSlot, sleeping) == 56);
-  CHECK(offsetof(ReaderSlot, ticket) == 64);
-  CHECK(sizeof(WriterSlot) == 64);
+  CHECK(offsetof(ReaderSlot, records_skipped) == 64);
+  CHECK(sizeof(WriterSlot) == 128);
   CHECK(offsetof(WriterSlot, owner) == 0);
   CHECK(offsetof(WriterSlot, pid) == 8);
   CHECK(offsetof(WriterSlot, start_time) == 16);
-  CHECK(offsetof(WriterSlot, ticket) == 24);
-  CHECK(offsetof(WriterSlot, abandoned) == 32);
-  CHECK(offsetof(WriterSlot, claimed_pos) == 40);
+  CHECK(offsetof(WriterSlot, reserve_bound) == 24);
+  CHECK(offsetof(WriterSlot, reserve_pos) == 32);
+  CHECK(offsetof(WriterSlot, reserve_size) == 40);
   CHECK(offsetof(WriterSlot, messages_written) == 48);
+  CHECK(offsetof(WriterSlot, last_commit) == 56);
+  CHECK(offsetof(WriterSlot, given_up_pos) == 64);
+  CHECK(offsetof(WriterSlot, given_up_size) == 72);
 }
 
-TEST_CASE("blob layout matches version 1") {
+TEST_CASE("blob layout matches version 2 (unchanged since 1)") {
   CHECK(sizeof(BlobControl) == 64);
   CHECK(sizeof(BlobSlotHeader) == 64);
   CHECK(offsetof(BlobSlotHeader, sequence) == 0);

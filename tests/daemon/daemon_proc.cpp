@@ -1,7 +1,7 @@
 // Helper process for the daemon tests (a real process, so kill -9 is real). Roles:
 //   writer NAME ID COUNT [--ready-fd FD] [--phase-fd FD --phase-every N --go-fds A,B,...]
 //   reader NAME ID COUNT [--ready-fd FD]
-//   hang-writer NAME ID (turn|claim) --ready-fd FD   takes the turn (or claims a record), says
+//   hang-writer NAME ID (reserved|claim) --ready-fd FD   reserves (or claims) a record, says
 //                                                    "paused" and waits to be killed
 //   idle-reader NAME --ready-fd FD                   takes a reader slot, reads nothing, waits
 // Every writer and reader uses a recovery timeout of 10 minutes, so a repair the test sees

@@ -9,11 +9,11 @@
 //   - optionally scribbles over the immutable geometry (line 0 of RingControl) and runs
 //     ring::attach_area on it, which must reject it (Errc::corrupt) or return a view whose
 //     geometry fits the buffer;
-//   - overwrites the reader-visible mutable fields (tail, tail_intent, head, tail_seq,
-//     tail_version) and the record data with fuzz bytes;
+//   - overwrites the reader-visible mutable fields (tail; the writer slots' counters and
+//     given-up reservations, which readers consult) and the record data with fuzz bytes;
 //   - constructs a RingReader (which registers in a reader slot in that memory: the slot
-//     words and the turn, which only writers and Block-mode registration use, are left
-//     consistent) and makes a bounded number of try_read / try_peek / release /
+//     words, which only registration uses, are left consistent) and makes a bounded
+//     number of try_read / try_peek / release /
 //     read(0 ns) calls, optionally scribbling a few more bytes between calls (a foreign
 //     process writing over the ring while we read).
 #include <algorithm>
@@ -69,11 +69,22 @@ void touch(std::span<const std::byte> payload, const std::byte* data, std::uint6
   (void)sum;
 }
 
-void scribble(FuzzedDataProvider& in, std::byte* data, std::uint64_t capacity, ring::RingControl& c) {
+void scribble_writer(FuzzedDataProvider& in, const ring::RingView& v, std::uint64_t capacity) {
+  ring::WriterSlot& w = v.writers[in.ConsumeIntegralInRange<std::uint32_t>(0, v.geo.max_writers - 1)];
+  switch (in.ConsumeIntegral<std::uint8_t>() % 4) {
+    case 0: w.given_up_pos.store(fuzz_position(in, capacity), std::memory_order_relaxed); break;
+    case 1: w.given_up_size.store(in.ConsumeIntegral<std::uint64_t>(), std::memory_order_relaxed); break;
+    case 2: w.messages_written.store(in.ConsumeIntegral<std::uint64_t>(), std::memory_order_relaxed); break;
+    default: w.last_commit.store(fuzz_position(in, capacity), std::memory_order_relaxed); break;
+  }
+}
+
+void scribble(FuzzedDataProvider& in, const ring::RingView& v, std::byte* data, std::uint64_t capacity,
+              ring::RingControl& c) {
   switch (in.ConsumeIntegral<std::uint8_t>() % 4) {
     case 0: c.tail.store(fuzz_position(in, capacity), std::memory_order_relaxed); break;
-    case 1: c.tail_intent.store(fuzz_position(in, capacity), std::memory_order_relaxed); break;
-    case 2: c.head.store(fuzz_position(in, capacity), std::memory_order_relaxed); break;
+    case 1: scribble_writer(in, v, capacity); break;
+    case 2: c.reservations_given_up.fetch_add(1, std::memory_order_relaxed); break;
     default: {
       const std::uint64_t off = in.ConsumeIntegralInRange<std::uint64_t>(0, capacity - 8) & ~std::uint64_t{7};
       const std::uint64_t word = in.ConsumeIntegral<std::uint64_t>();
@@ -109,19 +120,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     if (e.code() != stella::Errc::corrupt) std::abort();
     return 0;
   }
-  const std::uint64_t capacity = control.capacity;
-  if (ring::area_size({capacity, control.max_readers, control.max_writers,
-                       static_cast<ring::WriteBehavior>(control.behavior)}) > area_bytes ||
+  const std::uint64_t capacity = view.geo.capacity;
+  if (ring::area_size({capacity, view.geo.max_readers, view.geo.max_writers, view.geo.behavior}) > area_bytes ||
       view.data + capacity > area.get() + area_bytes) {
     std::abort();  // attach_area accepted a geometry larger than the area
   }
 
   // Reader-visible mutable state.
   control.tail.store(fuzz_position(in, capacity), std::memory_order_relaxed);
-  control.tail_intent.store(fuzz_position(in, capacity), std::memory_order_relaxed);
-  control.head.store(fuzz_position(in, capacity), std::memory_order_relaxed);
-  control.tail_seq.store(in.ConsumeIntegral<std::uint64_t>(), std::memory_order_relaxed);
-  control.tail_version.store(in.ConsumeIntegralInRange<std::uint64_t>(0, 3), std::memory_order_relaxed);
+  if (in.ConsumeBool()) scribble_writer(in, view, capacity);
   const int start_choice = in.ConsumeIntegralInRange<int>(0, 1);
   const std::size_t call_bytes = kMaxCalls * 4;
   // The record data: fuzz bytes at a fuzz offset (the rest stays zero, i.e. type 0).
@@ -145,7 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
         case 1:
           st = reader.try_read(out);
           if (st == ring::ReadStatus::ok) {
-            if (out.size() > control.max_message) std::abort();
+            if (out.size() > view.geo.max_message) std::abort();
           }
           break;
         case 2: {
@@ -161,7 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
           st = reader.read(out, std::chrono::nanoseconds(0));
           break;
         default:
-          scribble(in, view.data, capacity, control);
+          scribble(in, view, view.data, capacity, control);
           break;
       }
       if (st != ring::ReadStatus::ok && st != ring::ReadStatus::empty && st != ring::ReadStatus::corrupt &&
@@ -170,8 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
       }
     }
   } catch (const stella::Error& e) {
-    // Registration may find every reader slot taken only if the slots were scribbled, and
-    // refuses (corrupt) a ring whose head, tail and tail_intent cannot be true together.
+    // Registration may find every reader slot taken only if the slots were scribbled.
     if (e.code() != stella::Errc::slots_full && e.code() != stella::Errc::corrupt) std::abort();
   }
   return 0;

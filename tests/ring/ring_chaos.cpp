@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ring_chaos: --mode does not match the ring's write behaviour\n");
     return 2;
   }
-  const std::uint64_t seq_at_start = ring.core().view().control->tail_seq.load();
+  const std::uint64_t tail_at_start = ring.core().view().control->tail.load();
   const ring::RingControl& control = *ring.core().view().control;
   std::mt19937 rng(seed);
   std::printf("chaos: %s mode, %.0f s, seed %u, recovery %s ms\n", block ? "block" : "overwrite", duration, seed,
@@ -221,14 +221,14 @@ int main(int argc, char** argv) {
     std::printf("FAIL: a stall of %ld ms exceeded the recovery timeout plus slack (%ld ms)\n", max_stall_ms.load(), limit);
     failed = true;
   }
-  std::printf("RESULT mode=%s sent=%llu writer_kills=%llu reader_kills=%llu max_stall_ms=%ld stall_limit_ms=%ld "
-              "records_repaired=%llu turns_recovered=%llu readers_reaped=%llu writers_reaped=%llu ok=%d\n",
+  std::printf("RESULT mode=%s reserved_bytes=%llu writer_kills=%llu reader_kills=%llu max_stall_ms=%ld stall_limit_ms=%ld "
+              "records_repaired=%llu reservations_given_up=%llu readers_reaped=%llu writers_reaped=%llu ok=%d\n",
               block ? "block" : "overwrite",
-              static_cast<unsigned long long>(control.tail_seq.load() - seq_at_start - marker_seq),
+              static_cast<unsigned long long>(control.tail.load() - tail_at_start),
               static_cast<unsigned long long>(writer_kills),
               static_cast<unsigned long long>(reader_kills), max_stall_ms.load(), limit,
               static_cast<unsigned long long>(control.records_repaired.load()),
-              static_cast<unsigned long long>(control.turns_recovered.load()),
+              static_cast<unsigned long long>(control.reservations_given_up.load()),
               static_cast<unsigned long long>(control.readers_reaped.load()),
               static_cast<unsigned long long>(control.writers_reaped.load()), failed ? 0 : 1);
   std::printf("survivor: %s", report.c_str());

@@ -5,7 +5,7 @@
 //   stalled-reader NAME --ready-fd FD          registers, then waits to be killed
 //   recover NAME [--go-fd FD]                   one recovery pass, prints what it did
 //   chaos-reader NAME --final-base ID --final-writers N --final-count C [--from-zero] [--block]
-// Writers also take --pause-at turn|claim|midcopy (signal "paused-<where>" and wait to be
+// Writers also take --pause-at claim|midcopy (signal "paused-<where>" and wait to be
 // killed) and --recovery-ms N.
 // Messages carry writer id, per-writer sequence, size and a checksum over the payload;
 // the reader checks every one and prints "RESULT key=value ..." on stdout.
@@ -72,6 +72,13 @@ void wait_for_go(int fd) {
   }
 }
 
+// Messages committed so far by every writer slot of the ring (fairness runs).
+std::uint64_t committed_total(const ring::RingView& v) {
+  std::uint64_t n = 0;
+  for (std::uint32_t i = 0; i < v.geo.max_writers; ++i) n += v.writers[i].messages_written.load(std::memory_order_relaxed);
+  return n;
+}
+
 int run_writer(int argc, char** argv) {
   const std::string name = argv[2];
   const auto id = static_cast<std::uint32_t>(std::atol(argv[3]));
@@ -90,14 +97,12 @@ int run_writer(int argc, char** argv) {
   wait_for_go(static_cast<int>(arg_long(argc, argv, "--go-fd", -1)));
   std::vector<std::byte> buf;
   std::uint64_t timeouts = 0;
-  std::uint32_t max_queue = 0;
   // --until-total N: write until the ring holds N records in all (fairness: a fixed number
   // of turns shared by every writer), instead of COUNT of our own.
   const long until_total = arg_long(argc, argv, "--until-total", -1);
-  const auto& ring_control = *w.core().view().control;
   std::uint64_t written = 0;
   for (std::uint64_t seq = 0; seq < count; ++seq) {
-    if (until_total >= 0 && ring_control.tail_seq.load(std::memory_order_relaxed) >= static_cast<std::uint64_t>(until_total)) break;
+    if (until_total >= 0 && committed_total(w.core().view()) >= static_cast<std::uint64_t>(until_total)) break;
     ++written;
     const std::size_t size = test::message_size(id, seq, min_size, max_size);
     if (use_claim || midcopy) {
@@ -122,9 +127,9 @@ int run_writer(int argc, char** argv) {
       }
     }
   }
-  max_queue = w.core().max_queue_ahead();
-  std::printf("RESULT writer=%u written=%llu timeouts=%llu max_queue_ahead=%u\n", id,
-              static_cast<unsigned long long>(written), static_cast<unsigned long long>(timeouts), max_queue);
+  std::printf("RESULT writer=%u written=%llu timeouts=%llu given_up=%llu\n", id,
+              static_cast<unsigned long long>(written), static_cast<unsigned long long>(timeouts),
+              static_cast<unsigned long long>(w.core().given_up()));
   return 0;
 }
 
@@ -184,8 +189,8 @@ int run_recover(int argc, char** argv) {
   const ring::RingView view = ring::attach(seg);
   wait_for_go(static_cast<int>(arg_long(argc, argv, "--go-fd", -1)));
   const auto rep = ring::recover(view);
-  std::printf("RESULT records_repaired=%u turns_recovered=%u readers_reaped=%u writers_reaped=%u\n",
-              rep.records_repaired, rep.turns_recovered, rep.readers_reaped, rep.writers_reaped);
+  std::printf("RESULT records_repaired=%u readers_reaped=%u writers_reaped=%u\n", rep.records_repaired,
+              rep.readers_reaped, rep.writers_reaped);
   return 0;
 }
 

@@ -42,7 +42,7 @@ TEST_CASE("write then read round-trips every size from 0 to the maximum, across 
   test::SegmentCleanup cleanup(name);
   MultiWriterCircularBuffer w(name, SharedMemoryMode::Create, 4096, WriteBehavior::Block, fast());
   LockFreeBufferReader r(name, fast_reader());
-  CHECK(w.max_message_size() == 4096 / 2 - 16);
+  CHECK(w.max_message_size() == 4096 / 2 - 32);
   std::vector<std::byte> out;
   std::uint32_t salt = 0;
   // Every size 0..max, and small sizes repeatedly so the wrap falls at every 16-byte offset.
@@ -163,7 +163,7 @@ TEST_CASE("Block: try_write says WouldBlock when full, write times out, and goes
   const auto msg = pattern(100, 1);
   int written = 0;
   while (w.try_write_bytes(msg) == WriteResult::Ok) ++written;
-  CHECK(written == 4096 / 128);
+  CHECK(written == 4096 / ring::record_size(100));
   CHECK(w.write_bytes(msg, 20ms) == WriteResult::Timeout);
   std::vector<std::byte> out;
   REQUIRE(r.try_read_bytes(out));  // publishes the cursor once drained or per batch

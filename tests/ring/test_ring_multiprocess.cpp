@@ -215,10 +215,11 @@ TEST_CASE("Block with a stalled reader: the writer's timeout fires and says so; 
   std::remove(out.c_str());
 }
 
-TEST_CASE("Fairness: 4 writer processes contend for 400k turns; each one's share is reported; none starves") {
-  // A fixed number of turns shared by whoever gets them: each writer writes until the ring
-  // holds 400k records. The check is on ordering, not timing: with FIFO tickets nobody ever
-  // waits behind more than the 3 other writers, whatever the scheduler does.
+TEST_CASE("Fairness: 4 writer processes share 400k messages; each one's share is reported; none starves") {
+  // A fixed number of messages shared by whoever writes them: each writer writes until the
+  // ring's writers have committed 400k in all. Reservation is one fetch_add, so nobody ever
+  // waits for another writer; the shares (within ±10 % of a quarter on an idle machine) are
+  // reported here and measured by scripts/bench.sh, never asserted as timing.
   const auto name = test::unique_name("fair");
   test::SegmentCleanup cleanup(name);
   constexpr std::uint64_t kTurns = 400'000;
@@ -248,7 +249,7 @@ TEST_CASE("Fairness: 4 writer processes contend for 400k turns; each one's share
     shares.push_back(field(o, "written"));
     total += shares.back();
     INFO(out);
-    CHECK(field(o, "max_queue_ahead") <= 3);
+    CHECK(field(o, "given_up") == 0);  // no deadline: a reservation is never given up
   }
   std::string report;
   for (std::size_t i = 0; i < shares.size(); ++i) {
@@ -257,7 +258,7 @@ TEST_CASE("Fairness: 4 writer processes contend for 400k turns; each one's share
   }
   MESSAGE("shares of " << total << " turns: " << report);
   CHECK(total >= kTurns);
-  CHECK(total <= kTurns + 4);  // at most one turn each past the line
+  CHECK(total <= kTurns + 4);  // at most one message each past the line
   for (auto s : shares) CHECK(s > 0);  // nobody starved
 }
 

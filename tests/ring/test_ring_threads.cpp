@@ -67,6 +67,7 @@ void stress(WriteBehavior behavior, bool claim) {
     });
   }
   for (auto& t : threads) t.join();
+  MESSAGE("torn " << torn.load() << " order " << order.load() << " incomplete " << incomplete.load() << " accounted " << accounted.load());
   CHECK(torn == 0);
   CHECK(order == 0);
   CHECK(incomplete == 0);

@@ -74,10 +74,10 @@ TEST_CASE("oversize ring message: value_too_large, nothing written") {
   stella::test::SegmentCleanup cleanup(name);
   stella::MultiWriterCircularBuffer w(name, stella::SharedMemoryMode::Create, 4096);
   stella::LockFreeBufferReader r(name);
-  REQUIRE(w.max_message_size() == 4096 / 2 - 16);
+  REQUIRE(w.max_message_size() == 4096 / 2 - 32);
   const std::vector<std::byte> big(w.max_message_size() + 1, std::byte{7});
   expect_error([&] { (void)w.write_bytes(big); }, Errc::value_too_large,
-               "stella: segment '" + name + "': message of 2033 bytes exceeds the largest allowed, 2032 bytes (capacity/2 - 16)");
+               "stella: segment '" + name + "': message of 2017 bytes exceeds the largest allowed, 2016 bytes (capacity/2 - 32)");
   std::vector<std::byte> out;
   CHECK_FALSE(r.try_read_bytes(out));
 }

@@ -64,7 +64,7 @@ TEST_CASE("a full /dev/shm: creation fails with no_space, never a SIGBUS later")
     if (r != kNoSpaceOk) return r;
     r = expect_no_space([&] { stella::MultiWriterCircularBuffer w(ring, SharedMemoryMode::Create, 4u << 20); },
                         "stella: segment '" + ring +
-                            "': not enough shared memory to reserve 4203136 bytes (is /dev/shm full or too small?)");
+                            "': not enough shared memory to reserve 4207232 bytes (is /dev/shm full or too small?)");
     if (r != kNoSpaceOk) return r;
     // Nothing is left behind: the failed creation removed its name.
     if (stella::platform::MappedObject::exists(blob) || stella::platform::MappedObject::exists(ring)) return 14;

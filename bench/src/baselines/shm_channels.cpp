@@ -1,5 +1,5 @@
 // Shared-memory baselines: the hand-written single-producer/single-consumer ring (the
-// practical upper bound of any shared-memory queue) and the two latency floors.
+// practical upper bound of any shared-memory queue; spsc_ring.hpp) and the two latency floors.
 //
 // Every channel lives in a named shared-memory object (stella::platform::MappedObject, so
 // /dev/shm like Stella's own segments) that each child maps again after fork.
@@ -15,6 +15,7 @@
 
 #include "../spin.hpp"
 #include "baselines.hpp"
+#include "spsc_ring.hpp"
 
 namespace stella::bench {
 namespace {
@@ -37,126 +38,38 @@ class NamedMapping {
   std::string name_;
 };
 
-// ---- SPSC ring ---------------------------------------------------------------------------
-//
-// rigtorp/SPSCQueue's discipline with variable-length records: two 64-bit monotonic
-// positions on their own cache lines, each side caching the other's, a record never split
-// across the wrap (a padding record fills the gap), records 8-byte aligned.
-
-struct SpscHeader {
-  alignas(kCacheLine) std::atomic<std::uint64_t> head;  // next byte the writer will fill
-  alignas(kCacheLine) std::atomic<std::uint64_t> tail;  // next byte the reader will consume
-  alignas(kCacheLine) std::uint64_t capacity;           // power of two, set before fork
-};
-static_assert(offsetof(SpscHeader, tail) - offsetof(SpscHeader, head) >= kCacheLine,
-              "head and tail must not share a cache line");
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-
-constexpr std::uint32_t kPaddingRecord = 0xFFFF'FFFFu;
-constexpr std::size_t kRecordHeader = 8;  // u32 length, u32 unused
-
-constexpr std::size_t record_size(std::size_t payload) { return (kRecordHeader + payload + 7) & ~std::size_t{7}; }
-
-struct SpscView {
-  SpscHeader* header;
-  std::byte* data;
-  std::uint64_t mask;
-  explicit SpscView(void* base)
-      : header(static_cast<SpscHeader*>(base)),
-        data(static_cast<std::byte*>(base) + sizeof(SpscHeader)),
-        mask(header->capacity - 1) {}
-};
+// ---- SPSC ring (spsc_ring.hpp) -------------------------------------------------------------
 
 class SpscWriter final : public WriterEndpoint {
  public:
-  explicit SpscWriter(MappedObject mapping) : mapping_(std::move(mapping)), ring_(mapping_.data()) {
-    head_ = ring_.header->head.load(std::memory_order_relaxed);  // own index
-    cached_tail_ = ring_.header->tail.load(std::memory_order_acquire);
-  }
-  void send(ConstBytes message) override {
-    MutableBytes space = claim(message.size());
-    std::memcpy(space.data(), message.data(), message.size());
-    commit();
-  }
-  MutableBytes claim(std::size_t size) override {
-    const std::uint64_t capacity = ring_.mask + 1;
-    const std::size_t need = record_size(size);
-    const std::uint64_t offset = head_ & ring_.mask;
-    const std::uint64_t to_end = capacity - offset;
-    const std::uint64_t padding = to_end < need ? to_end : 0;
-    while (head_ + padding + need - cached_tail_ > capacity) {
-      spin_pause();
-      cached_tail_ = ring_.header->tail.load(std::memory_order_acquire);  // pairs with the reader's release
-    }
-    if (padding != 0) {
-      store_length(offset, kPaddingRecord);
-      head_ += padding;  // published together with the record that follows
-    }
-    pending_ = need;
-    store_length(head_ & ring_.mask, static_cast<std::uint32_t>(size));
-    return {ring_.data + (head_ & ring_.mask) + kRecordHeader, size};
-  }
-  void commit() override {
-    head_ += pending_;
-    ring_.header->head.store(head_, std::memory_order_release);  // publishes the record; pairs with the reader's acquire
-  }
+  explicit SpscWriter(MappedObject mapping) : mapping_(std::move(mapping)), ring_(mapping_.data()) {}
+  void send(ConstBytes message) override { ring_.send(message); }
+  MutableBytes claim(std::size_t size) override { return ring_.claim(size); }
+  void commit() override { ring_.commit(); }
 
  private:
-  void store_length(std::uint64_t offset, std::uint32_t length) {
-    std::memcpy(ring_.data + offset, &length, sizeof length);
-  }
   MappedObject mapping_;
-  SpscView ring_;
-  std::uint64_t head_ = 0;
-  std::uint64_t cached_tail_ = 0;
-  std::size_t pending_ = 0;
+  spsc::Writer ring_;
 };
 
 class SpscReader final : public ReaderEndpoint {
  public:
   SpscReader(MappedObject mapping, bool publish_per_batch, std::size_t message_size)
-      : mapping_(std::move(mapping)), ring_(mapping_.data()), per_batch_(publish_per_batch), message_(message_size) {
-    tail_ = ring_.header->tail.load(std::memory_order_relaxed);  // own index
-    cached_head_ = tail_;
-  }
+      : mapping_(std::move(mapping)), ring_(mapping_.data(), publish_per_batch), message_(message_size) {}
   std::optional<ConstBytes> receive() override {
-    auto view = peek();
-    std::memcpy(message_.data(), view->data(), view->size());
-    release();
-    return ConstBytes{message_.data(), view->size()};
+    const std::size_t size = ring_.receive(message_.data());
+    return ConstBytes{message_.data(), size};
   }
-  std::optional<ConstBytes> peek() override {
-    for (;;) {
-      if (tail_ == cached_head_) {
-        if (per_batch_) publish();  // everything seen so far is consumed: one store per batch
-        while ((cached_head_ = ring_.header->head.load(std::memory_order_acquire)) == tail_) spin_pause();
-      }
-      const std::uint64_t offset = tail_ & ring_.mask;
-      std::uint32_t length = 0;
-      std::memcpy(&length, ring_.data + offset, sizeof length);
-      if (length == kPaddingRecord) {
-        tail_ += (ring_.mask + 1) - offset;
-        continue;
-      }
-      pending_ = record_size(length);
-      return ConstBytes{ring_.data + offset + kRecordHeader, length};
-    }
-  }
+  std::optional<ConstBytes> peek() override { return ring_.peek(); }
   bool release() override {
-    tail_ += pending_;
-    if (!per_batch_) publish();
+    ring_.release();
     return true;  // the writer never overwrites unread records
   }
 
  private:
-  void publish() { ring_.header->tail.store(tail_, std::memory_order_release); }  // frees space; pairs with the writer's acquire
   MappedObject mapping_;
-  SpscView ring_;
-  bool per_batch_;
+  spsc::Reader ring_;
   std::vector<std::byte> message_;
-  std::uint64_t tail_ = 0;
-  std::uint64_t cached_head_ = 0;
-  std::size_t pending_ = 0;
 };
 
 std::size_t round_up_pow2(std::size_t v) {
@@ -169,12 +82,11 @@ class SpscChannel final : public Channel {
  public:
   SpscChannel(const ChannelConfig& config, bool per_batch)
       : capacity_(round_up_pow2(config.ring_capacity)),
-        shm_(config.unique_name + "-spsc", sizeof(SpscHeader) + capacity_),
+        shm_(config.unique_name + "-spsc", spsc::mapping_size(capacity_)),
         per_batch_(per_batch),
         message_size_(config.message_size) {
     auto mapping = shm_.open();
-    auto* header = new (mapping.data()) SpscHeader{};
-    header->capacity = capacity_;
+    spsc::initialize(mapping.data(), capacity_);
   }
   std::unique_ptr<WriterEndpoint> open_writer(int) override { return std::make_unique<SpscWriter>(shm_.open()); }
   std::unique_ptr<ReaderEndpoint> open_reader(int) override {
@@ -286,7 +198,7 @@ TransportInfo spsc_ring_transport(bool reader_publishes_per_batch) {
   info.reader_wait = ReaderWait::spin;
   info.unsupported = [](const ChannelConfig& c) -> std::optional<std::string> {
     if (c.writers != 1) return "single producer by construction";
-    if (record_size(c.message_size) > round_up_pow2(c.ring_capacity) / 2) return "message larger than half the ring";
+    if (spsc::record_size(c.message_size) > round_up_pow2(c.ring_capacity) / 2) return "message larger than half the ring";
     return std::nullopt;
   };
   info.create = [reader_publishes_per_batch](const ChannelConfig& c) {

@@ -62,7 +62,7 @@ class STELLA_API MultiWriterCircularBuffer {
   class Claim;
 
   /// Creates and/or opens the ring `name`. `capacity` (Create/OpenOrCreate) is the bytes of
-  /// record data, a power of two >= 4096; the largest message is capacity/2 - 16 bytes.
+  /// record data, a power of two >= 4096; the largest message is capacity/2 - 32 bytes.
   /// `behavior` applies when creating; opening uses the ring's own (see behavior()).
   /// Throws stella::Error: invalid_name, not_found, already_exists, wrong_kind, corrupt,
   /// version_mismatch, truncated, bad_magic, invalid_argument, no_space, slots_full.
@@ -257,6 +257,9 @@ class STELLA_API LockFreeBufferReader {
   [[nodiscard]] std::uint64_t messages_read() const noexcept;
   /// Messages overwritten before this reader could read them (Overwrite mode).
   [[nodiscard]] std::uint64_t messages_lost() const noexcept;
+  /// Records passed without delivering them: aborted claims, reservations a writer gave up
+  /// after a timeout, and those left unfinished by writers that died. Never counted as lost.
+  [[nodiscard]] std::uint64_t records_skipped() const noexcept;
   /// The ring's name.
   [[nodiscard]] const std::string& name() const noexcept;
   /// The ring's largest message (capacity/2 - 16 bytes): a buffer this large holds any message.

@@ -1,26 +1,29 @@
-// The ring algorithms over a mapped ring segment (see ring_layout.hpp for the layout).
+// The ring algorithms over a mapped ring segment (see ring_layout.hpp for the layout and
+// docs/ring.md for the full argument). Version 2: wait-free writers.
 //
-// Writers: a ticket (fetch_add on next_ticket) orders arriving writers; the writer whose
-// ticket is served holds "the turn" only long enough to reserve space (and, in Block
-// mode, to wait for it), then releases it and fills its record outside the turn, so
-// copies of different writers overlap. A record is reserved as `claimed`, then committed
-// as `message` (or aborted as `abandoned`). The turn holder also advances `head` past the
-// records it is about to overwrite, stamping each one's header `overwritten`, and
-// announces `tail_intent` before writing, so readers can tell when what they copied was
-// overwritten.
+// Writers: one fetch_add on `tail` reserves a record; arrival order is the order of that
+// instruction, so writers are served first come, first served and never wait for one
+// another to reserve. Before it writes over the previous lap a writer checks, against values
+// it caches privately, that no older reservation is still being filled there (all modes)
+// and, in Block mode, that every registered reader has read it. A reservation that would
+// cross the end of the data becomes padding and the writer reserves again. The record is
+// published by storing its header with the record's own position last (release).
 //
-// Readers: each has its own cursor and a slot to publish it in (once per batch). A read
-// checks the record's sequence number, copies it, then re-checks the header word and
-// sequence (the stamp, or a later record, changes them); `tail_intent` is the slow-path
-// check right after a jump. A lapped reader jumps to `head` and counts the sequence-number
-// gap as lost. No lock, no write to any shared line but its own slot.
+// Readers: each keeps its cursor privately and publishes it to its slot once per batch. A
+// record is valid for the cursor when its header's position equals the cursor; Overwrite
+// readers re-check after the copy that no writer has reserved over it (tail <= cursor +
+// capacity, Agrona's broadcast-receiver check). A lapped reader resumes at the start of the
+// current lap (a record boundary by construction) and counts what it lost from the writers'
+// own sequence numbers.
 //
-// Waiting: spin briefly, then sleep on a futex word; wakers wake only when someone sleeps
-// (a counter checked after a seq_cst fence, Dekker-style on both sides).
+// Waiting: spin briefly, then sleep on a futex word; a committer reads the waiter count after
+// its release store and wakes only when someone sleeps. The sleeper makes that safe without
+// a fence on the writer's side: after counting itself it runs a process-wide barrier
+// (membarrier) before it re-checks, or, where that is unavailable, writers fence.
 //
-// Recovery (recover()): dead writers' claimed records become `abandoned`, a turn held or
-// owned by a dead writer is passed on, dead readers' slots are freed; every repair is a
-// CAS, so concurrent recoverers never repair the same thing twice.
+// Recovery (recover()): dead writers' reservations become skippable (and are filled with an
+// abandoned record once their space is free), dead readers' slots are freed; every repair is
+// a CAS, so concurrent recoverers never repair the same thing twice.
 #pragma once
 
 #include <chrono>
@@ -50,22 +53,34 @@ struct RingParams {
 void validate_params(const std::string& segment, const RingParams& p);
 /// Bytes of segment area a ring with `p` needs.
 [[nodiscard]] std::uint64_t area_size(const RingParams& p) noexcept;
-/// Largest payload of a ring of `capacity` bytes: capacity / 2 - kRecordHeaderSize.
+/// Largest payload of a ring of `capacity` bytes: capacity / 2 - kMessageHeaderSize.
 [[nodiscard]] constexpr std::uint64_t max_message_for(std::uint64_t capacity) noexcept {
-  return capacity / 2 - kRecordHeaderSize;
+  return capacity / 2 - kMessageHeaderSize;
 }
 
-/// Non-owning pointers into a mapped ring.
+/// Geometry of an attached ring, read once at attach and kept privately: nothing that
+/// bounds an index or a size is ever re-read from the mapping.
+struct Geometry {
+  std::uint64_t capacity = 0;
+  std::uint64_t mask = 0;
+  std::uint64_t max_message = 0;
+  std::uint32_t max_readers = 0;
+  std::uint32_t max_writers = 0;
+  WriteBehavior behavior = WriteBehavior::overwrite;
+  [[nodiscard]] bool block() const noexcept { return behavior == WriteBehavior::block; }
+};
+
+/// Non-owning pointers into a mapped ring, plus its private geometry.
 struct RingView {
   RingControl* control = nullptr;
   ReaderSlot* readers = nullptr;
   WriterSlot* writers = nullptr;
   std::byte* data = nullptr;
-  std::uint64_t mask = 0;
+  Geometry geo;
   std::string name;
 
   [[nodiscard]] RecordHeader* header_at(std::uint64_t position) const noexcept {
-    return reinterpret_cast<RecordHeader*>(data + (position & mask));
+    return reinterpret_cast<RecordHeader*>(data + (position & geo.mask));
   }
 };
 
@@ -91,7 +106,6 @@ struct Reservation {
   std::byte* payload = nullptr;
   std::uint32_t length = 0;
   std::uint64_t position = kNoPosition;
-  std::uint64_t seq = 0;
 };
 
 /// One writer: owns a writer slot while it lives. Not thread-safe: one thread at a time
@@ -112,31 +126,42 @@ class RingWriter {
 
   [[nodiscard]] const RingView& view() const noexcept { return view_; }
   [[nodiscard]] std::uint32_t slot_index() const noexcept { return slot_; }
+  /// Reservations this writer gave up because its deadline passed after it had reserved.
+  [[nodiscard]] std::uint64_t given_up() const noexcept { return given_up_count_; }
 
-  /// The most tickets ever ahead of ours when we took one: with FIFO tickets it never
-  /// exceeds the number of other writers (and readers registering) at that moment.
-  [[nodiscard]] std::uint32_t max_queue_ahead() const noexcept { return max_queue_ahead_; }
-
-  /// Test hooks (STELLA_TEST_PAUSE=turn|claim): called while holding the turn / after reserving.
+  /// Test hooks: called with "reserved" right after the fetch_add (before the position is
+  /// recorded) and with "claim" after reserving, before the payload is written.
   void set_pause_hook(void (*hook)(const char* where)) noexcept { pause_hook_ = hook; }
 
  private:
-  bool acquire_turn(std::optional<Clock::time_point> deadline, bool try_only, std::uint32_t& ticket);
-  void release_turn(std::uint32_t ticket) noexcept;
-  void abandon_ticket(std::uint32_t ticket) noexcept;
-  bool space_available(std::uint64_t end);
-  WriteStatus wait_for_space(std::uint64_t end, std::optional<Clock::time_point> deadline, bool try_only);
-  void advance_head(std::uint64_t limit);
+  enum class Wait { ok, timeout, would_block };
+  Wait precheck_space(std::uint64_t need_end, std::optional<Clock::time_point> deadline, bool try_only);
+  Wait make_room(std::uint64_t pos, std::uint64_t end, std::optional<Clock::time_point> deadline, bool try_only);
+  bool readers_allow(std::uint64_t end, bool rescan);
+  bool writers_allow(std::uint64_t end, bool rescan);
+  Wait wait_for_readers(std::uint64_t end, std::optional<Clock::time_point> deadline);
+  Wait wait_for_writers(std::uint64_t end, std::optional<Clock::time_point> deadline);
+  bool resolve_given_up();
+  void give_up(std::uint64_t pos, std::uint64_t size) noexcept;
+  void finish_reservation() noexcept;
 
   RingView view_;
   Timing timing_;
   WriterSlot* slot_ptr_ = nullptr;
   std::uint32_t slot_ = 0;
   std::uint64_t owner_word_ = 0;
+  std::uint64_t generation_ = 0;
+  std::uint64_t next_seq_ = 0;  // this writer's next message sequence number
+  std::uint64_t reserved_size_ = 0;
+  // Cached limits (refreshed only when a record would pass them).
   std::uint64_t cached_min_cursor_ = 0;
   std::uint64_t cached_readers_generation_ = ~std::uint64_t{0};
+  std::uint64_t writers_safe_below_ = 0;  // no other reservation outstanding below this position
+  std::uint64_t given_up_pos_ = kNoPosition;  // private copy of the slot's given-up reservation
+  std::uint64_t given_up_size_ = 0;
+  std::uint64_t given_up_count_ = 0;
+  bool writer_fence_ = true;  // fence before reading data_waiters (no process-wide barrier)
   void (*pause_hook_)(const char*) = nullptr;
-  std::uint32_t max_queue_ahead_ = 0;
 };
 
 enum class StartPosition { oldest, latest };
@@ -148,7 +173,7 @@ struct ReaderOptions {
 
 struct RecordView {
   std::span<const std::byte> payload;
-  std::uint64_t seq = 0;
+  std::uint64_t position = 0;  // the record's position in the ring: unique and increasing
 };
 
 /// One reader: owns a reader slot while it lives. Not thread-safe.
@@ -170,7 +195,10 @@ class RingReader {
   bool release() noexcept;
 
   [[nodiscard]] std::uint64_t messages_read() const noexcept { return read_; }
+  /// Messages overwritten before this reader read them (Overwrite mode; after an eviction).
   [[nodiscard]] std::uint64_t messages_lost() const noexcept { return lost_; }
+  /// Records passed without delivering them: aborted, given up, or left by dead writers.
+  [[nodiscard]] std::uint64_t records_skipped() const noexcept { return skipped_; }
   [[nodiscard]] std::uint64_t evictions() const noexcept { return evictions_; }
   [[nodiscard]] std::uint64_t position() const noexcept { return cursor_; }
   [[nodiscard]] const RingView& view() const noexcept { return view_; }
@@ -178,14 +206,24 @@ class RingReader {
   void publish() noexcept;
 
  private:
-  enum class Next { message, empty, blocked_on_claim, corrupt, evicted };
+  enum class Next { message, empty, blocked, corrupt, evicted };
+  struct WriterTrack {
+    std::uint64_t generation = ~std::uint64_t{0};  // slot generation the next sequence belongs to
+    std::uint64_t next_seq = 0;
+    bool known = false;  // next_seq is exact for this generation
+  };
   Next next_record(bool copy, std::vector<std::byte>* out, RecordView* view);
   ReadStatus wait_loop(std::optional<nanoseconds> timeout, bool copy, std::vector<std::byte>* out, RecordView* view);
-  bool data_available_seq_cst() const noexcept;
-  bool jump_to_head() noexcept;
+  bool data_available() const noexcept;
+  bool overwritten_since(std::uint64_t position) const noexcept;
+  bool skip_given_up() noexcept;
+  [[nodiscard]] std::uint64_t skip_marks() const noexcept;
+  void resync() noexcept;
+  void count_message(std::uint64_t word, std::uint64_t writer_seq) noexcept;
+  void account_writers_below(std::uint64_t position) noexcept;
   void register_slot();
-  bool place_cursor(StartPosition start);  // false: the control block is corrupt
-  bool activate_slot(std::uint64_t generation, StartPosition start, bool& activated);
+  void place_cursor(StartPosition start);
+  bool activate_slot(std::uint64_t generation, StartPosition start);
   bool check_still_owner();
   void maybe_publish() noexcept;
 
@@ -197,35 +235,33 @@ class RingReader {
   std::uint64_t cached_tail_ = 0;
   std::uint64_t published_ = 0;
   std::uint64_t publish_every_ = 0;
-  std::uint64_t expected_seq_ = 0;
-  bool have_expected_ = false;
   std::uint64_t read_ = 0;
   std::uint64_t lost_ = 0;
+  std::uint64_t skipped_ = 0;
   std::uint64_t evictions_ = 0;
-  // Pending zero-copy view: the position after it and its header word.
+  std::vector<WriterTrack> writers_;
+  // Pending zero-copy view: the position after it, its header word and sequence number.
   std::uint64_t peek_next_ = kNoPosition;
-  std::uint64_t peek_seq_ = 0;
   std::uint64_t peek_word_ = 0;
-  bool after_resync_ = false;
+  std::uint64_t peek_seq_ = 0;
+  std::uint64_t skips_seen_ = ~std::uint64_t{0};  // skip_marks() when we last found nothing to skip
+  std::uint64_t skips_seen_at_ = kNoPosition;     // ... at this cursor
   bool pending_corrupt_ = false;
+  bool barrier_ = false;  // this process can run the process-wide barrier before sleeping
 };
 
 /// What one recovery pass did.
 struct RecoveryReport {
   std::uint32_t records_repaired = 0;
-  std::uint32_t turns_recovered = 0;
   std::uint32_t readers_reaped = 0;
   std::uint32_t writers_reaped = 0;
   std::uint32_t readers_evicted = 0;
   [[nodiscard]] bool changed() const noexcept {
-    return records_repaired + turns_recovered + readers_reaped + writers_reaped + readers_evicted > 0;
+    return records_repaired + readers_reaped + writers_reaped + readers_evicted > 0;
   }
 };
 
 struct RecoveryOptions {
-  /// The turn has been observed stuck at this ticket for at least the recovery timeout:
-  /// if its owner is dead or unknown, pass the turn on.
-  std::optional<std::uint32_t> turn_stuck_at;
   /// Evict live readers whose cursor has not moved for this long while data waits
   /// (nullopt: never evict; the default).
   std::optional<nanoseconds> evict_stalled_after;
@@ -251,12 +287,11 @@ struct WriterInfo {
   std::uint64_t messages_written;
 };
 struct RingStatus {
-  std::uint64_t capacity, tail, head, next_seq;
+  std::uint64_t capacity, tail, head, next_seq;  // head: oldest position a new reader can start at; next_seq: messages ever written (approximate while writers come and go)
   WriteBehavior behavior;
-  std::uint32_t now_serving, next_ticket;
   std::vector<ReaderInfo> readers;
   std::vector<WriterInfo> writers;
-  std::uint64_t records_repaired, turns_recovered, readers_reaped, writers_reaped, readers_evicted;
+  std::uint64_t records_repaired, reservations_given_up, readers_reaped, writers_reaped, readers_evicted;
 };
 [[nodiscard]] RingStatus status(const RingView& view);
 
@@ -267,5 +302,12 @@ void copy_into_record(std::byte* dst, const std::byte* src, std::size_t n) noexc
 
 /// Monotonic nanoseconds (steady clock) for progress stamps.
 [[nodiscard]] std::uint64_t now_ns() noexcept;
+
+/// The oldest position a reader can start at when the tail is `tail`: the start of the
+/// oldest lap that nothing has begun to overwrite (every multiple of the capacity is a
+/// record boundary).
+[[nodiscard]] constexpr std::uint64_t oldest_start(std::uint64_t tail, std::uint64_t capacity) noexcept {
+  return tail <= capacity ? 0 : ((tail - capacity + capacity - 1) / capacity) * capacity;
+}
 
 }  // namespace stella::ring

@@ -2,11 +2,9 @@
 // recovery of DESIGN.md's guarantees 7 and 8, done proactively — then unlinks draining
 // segments that are no longer used.
 //
-// recover() repairs dead writers' claimed records and frees dead readers' and writers'
-// slots on its own (it checks pid + start time). A turn stuck with no owner it can see (a
-// writer that died between taking its ticket and recording it) it only passes on when told
-// the turn has been stuck for the recovery timeout: the reaper watches now_serving per ring
-// and passes turn_stuck_at once it has not moved for recovery_timeout while tickets wait.
+// recover() makes dead writers' unfinished reservations skippable (and fills them once
+// their space is free) and frees dead readers' and writers' slots on its own (it checks pid
+// + start time). Writers reserve wait-free, so there is no writers' turn to watch.
 //
 // The reaper runs on its own thread, so a slow or hostile status client never delays it.
 // run_once() is the whole pass, for tests that drive the reaper without a thread.
@@ -64,8 +62,7 @@ class Reaper {
 
  private:
   void loop();
-  void reap_ring(ManagedSegment& m, std::chrono::steady_clock::time_point now, const ReaperSettings& s,
-                 ReapTotals& totals);
+  void reap_ring(ManagedSegment& m, const ReaperSettings& s, ReapTotals& totals);
 
   SegmentManager& manager_;
   std::function<void()> after_pass_;

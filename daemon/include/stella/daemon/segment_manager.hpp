@@ -45,9 +45,6 @@ struct ManagedSegment {
   ring::RingView view; // rings only
   bool adopted = false;
   // Reaper bookkeeping (touched by the reaper only, under the manager's lock).
-  std::uint32_t watched_now_serving = 0;
-  std::chrono::steady_clock::time_point serving_since{};
-  bool watching = false;
   std::uint64_t daemon_recoveries = 0;
 
   [[nodiscard]] bool is_ring() const noexcept { return config.kind == config::SegmentKind::ring; }

@@ -1,0 +1,109 @@
+// Helpers shared by the ring's writer, reader and recovery (not installed).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+
+#include "stella/common/platform/process.hpp"
+#include "stella/common/ring.hpp"
+
+#if defined(__SANITIZE_THREAD__)
+#define STELLA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STELLA_TSAN 1
+#endif
+#endif
+
+namespace stella::ring::detail {
+
+constexpr auto mo_relaxed = std::memory_order_relaxed;
+constexpr auto mo_acquire = std::memory_order_acquire;
+constexpr auto mo_release = std::memory_order_release;
+constexpr auto mo_acq_rel = std::memory_order_acq_rel;
+constexpr auto mo_seq_cst = std::memory_order_seq_cst;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Payload copies race by design with a writer that laps the reader (Overwrite mode); the
+/// reader detects it afterwards and discards the copy (seqlock pattern). Under
+/// ThreadSanitizer the copies use relaxed atomic words so the intended race is not
+/// reported; records are 16-byte aligned and padded, so whole words stay inside the record.
+inline void copy_out(std::byte* dst, const std::byte* src, std::size_t n) noexcept {
+  if (n == 0) return;  // dst may be null (an empty vector's data())
+#ifdef STELLA_TSAN
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t w = __atomic_load_n(reinterpret_cast<const std::uint64_t*>(src + i), __ATOMIC_RELAXED);
+    std::memcpy(dst + i, &w, 8);
+  }
+  for (; i < n; ++i) {
+    dst[i] = static_cast<std::byte>(__atomic_load_n(reinterpret_cast<const unsigned char*>(src + i), __ATOMIC_RELAXED));
+  }
+#else
+  std::memcpy(dst, src, n);
+#endif
+}
+
+inline MessageHeader* message_header(RecordHeader* h) noexcept { return reinterpret_cast<MessageHeader*>(h + 1); }
+inline const MessageHeader* message_header(const RecordHeader* h) noexcept {
+  return reinterpret_cast<const MessageHeader*>(h + 1);
+}
+
+/// Size in bytes of the record whose header word is `w` (messages: header + payload,
+/// padded; padding and abandoned records: their length).
+constexpr std::uint64_t size_of_record(std::uint64_t w) noexcept {
+  return word_type(w) == RecordType::message ? record_size(word_length(w)) : word_length(w);
+}
+
+/// Whether [pos, pos + size) fits in one lap at its offset.
+constexpr bool fits_in_lap(std::uint64_t pos, std::uint64_t size, const Geometry& g) noexcept {
+  return (pos & g.mask) + size <= g.capacity;
+}
+
+/// Writes non-message records (padding or abandoned) over [pos, pos + size), split at the
+/// end of the data so no record straddles it. Each part's header is published with its
+/// position last (release), like a message. Parts longer than a header's 32-bit length
+/// are split too.
+void write_filler(const RingView& v, std::uint64_t pos, std::uint64_t size, RecordType type,
+                  std::uint32_t writer_slot) noexcept;
+
+/// Whether the process recorded in a slot is known to be dead (never for an unknown pid).
+bool dead(const std::atomic<std::uint64_t>& pid, const std::atomic<std::uint64_t>& start);
+
+/// First half of taking a free reader or writer slot: CAS its owner word from free to
+/// claiming under the next generation, then record who we are. Returns the generation, or
+/// nothing if the slot is not free (or another process won it).
+template <class Slot>
+std::optional<std::uint64_t> begin_slot_claim(Slot& s, const platform::ProcessIdentity& me) {
+  std::uint64_t o = s.owner.load(mo_acquire);
+  if (owner_state(o) != SlotState::free) return std::nullopt;
+  const std::uint64_t gen = owner_generation(o) + 1;
+  // acq_rel: claim the slot; a reaper's CAS on the same word cannot also succeed.
+  if (!s.owner.compare_exchange_strong(o, make_owner(gen, SlotState::claiming), mo_acq_rel)) return std::nullopt;
+  s.pid.store(me.pid, mo_relaxed);
+  s.start_time.store(me.start_time, mo_relaxed);
+  return gen;
+}
+
+/// Fills writer `idx`'s given-up reservation with an abandoned record once its space is
+/// free, or drops it once a later lap covers it. Returns whether the entry is gone.
+bool resolve_given_up(const RingView& v, std::uint32_t idx) noexcept;
+
+/// Wakes everyone who sleeps on the ring (after a repair).
+void wake_all(RingControl& c) noexcept;
+
+/// Wakes sleeping readers if there are any. `fence`: this writer did not register for
+/// remote barriers, so it must order its publication before reading the count itself.
+void wake_readers(RingControl& c, bool fence) noexcept;
+
+}  // namespace stella::ring::detail
