@@ -58,7 +58,9 @@ std::optional<std::uint64_t> locate_reservation(const RingView& v, std::uint32_t
       nothing_reserved = x == tail;  // every position is accounted for: it died before reserving
       return std::nullopt;
     }
-    if (steps >= 65536 || x % kRecordAlignment != 0 || tail - x > v.geo.capacity) return std::nullopt;
+    // Writers lapping onto the bound wait for it (it counts as outstanding), so nothing from
+    // the bound up to a lap beyond it has been overwritten: the walk stays within that.
+    if (steps >= 65536 || x % kRecordAlignment != 0 || x - bound >= v.geo.capacity) return std::nullopt;
     const std::uint64_t known = known_at(v, x, self);
     if (known == 0) break;
     if (known % kRecordAlignment != 0 || known > v.geo.capacity) return std::nullopt;

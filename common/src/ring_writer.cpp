@@ -277,9 +277,15 @@ WriteStatus RingWriter::reserve(std::uint32_t length, std::optional<Clock::time_
   // The slot holds one given-up reservation: another may only be given up once it is filled.
   if (s.given_up_pos.load(mo_relaxed) != kNoPosition && !resolve_given_up()) {
     auto delay = std::chrono::microseconds(20);
+    auto since = Clock::now();
     while (!resolve_given_up()) {
       if (try_only) return WriteStatus::would_block;
-      if (deadline && Clock::now() >= *deadline) return WriteStatus::timeout;
+      const auto now = Clock::now();
+      if (deadline && now >= *deadline) return WriteStatus::timeout;
+      if (now - since >= timing_.recovery_timeout) {
+        recover(view_);  // what holds it up may belong to a dead writer
+        since = now;
+      }
       std::this_thread::sleep_for(delay);
       delay = std::min(delay * 2, std::chrono::microseconds(1000));
     }

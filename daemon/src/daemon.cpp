@@ -1,3 +1,4 @@
+#include "stella/common/platform/barrier.hpp"
 #include "stella/daemon/daemon.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -383,6 +384,10 @@ struct Daemon::Impl {
     const config::DaemonConfig& d = config.daemon;
     // Before anything holds a descriptor: the health server sizes its cap from the limit.
     if (const std::string limit = sys::raise_open_file_limit(); !limit.empty()) spdlog::info("{}", limit);
+    // Once per process, before any ring reader or writer exists: registering for the rings'
+    // remote barriers can take milliseconds, which an out-bridge's reader must not spend
+    // after stellad has said it is ready.
+    (void)platform::register_for_remote_barriers();
 
     // Up in order, down in reverse, on every path (Teardown). A failure before READY takes
     // back what this run created: the segments it created (never adopted ones), the
