@@ -115,12 +115,12 @@ std::optional<MultiWriterCircularBuffer::Claim> MultiWriterCircularBuffer::try_c
 }
 
 const std::string& MultiWriterCircularBuffer::name() const noexcept { return segment_.name(); }
-std::size_t MultiWriterCircularBuffer::capacity() const noexcept { return writer_->view().control->capacity; }
+std::size_t MultiWriterCircularBuffer::capacity() const noexcept { return writer_->view().geo.capacity; }
 std::size_t MultiWriterCircularBuffer::max_message_size() const noexcept {
-  return writer_->view().control->max_message;
+  return writer_->view().geo.max_message;
 }
 WriteBehavior MultiWriterCircularBuffer::behavior() const noexcept {
-  return writer_->view().control->behavior == static_cast<std::uint32_t>(ring::WriteBehavior::block)
+  return writer_->view().geo.block()
              ? WriteBehavior::Block
              : WriteBehavior::Overwrite;
 }
@@ -200,7 +200,7 @@ std::uint64_t LockFreeBufferReader::records_skipped() const noexcept { return re
 const std::string& LockFreeBufferReader::name() const noexcept { return segment_.name(); }
 // From the geometry kept privately at open (the mask), not re-read from the mapping.
 std::size_t LockFreeBufferReader::max_message_size() const noexcept {
-  return static_cast<std::size_t>(ring::max_message_for(reader_->view().mask + 1));
+  return static_cast<std::size_t>(reader_->view().geo.max_message);
 }
 
 std::string_view to_string(WriteResult r) noexcept {

@@ -52,7 +52,7 @@ constexpr MetricField kFields[] = {
     {S::segment, "generation", "stella_blob_writes_total", true, 1, "Values ever written to the blob."},
     {S::segment, "lag_warning_bytes", "stella_ring_lag_warning_bytes", false, 1, "Reader lag above which status is degraded."},
     {S::segment, "records_repaired", "stella_ring_records_repaired_total", true, 1, "Records of crashed writers made skippable."},
-    {S::segment, "turns_recovered", "stella_ring_turns_recovered_total", true, 1, "Writer turns taken back from dead holders."},
+    {S::segment, "turns_recovered", "stella_ring_turns_recovered_total", true, 1, "Writer turns taken back from dead holders (always 0 since ring layout 2: writers take no turn)."},
     {S::segment, "readers_reaped", "stella_ring_readers_reaped_total", true, 1, "Dead readers' slots freed."},
     {S::segment, "writers_reaped", "stella_ring_writers_reaped_total", true, 1, "Dead writers' slots freed."},
     {S::segment, "readers_evicted", "stella_ring_readers_evicted_total", true, 1, "Stalled live readers evicted."},
