@@ -509,10 +509,12 @@ class Blob {
     stella_blob* b = handle();
     InBuffer in(data);
     int rc;
+    ++writing_;  // close() refuses while a thread writes without the GIL
     {
       py::gil_scoped_release nogil;  // may wait for another writer's lock
       rc = stella_blob_write(b, in.data(), in.size());
     }
+    --writing_;
     check(rc, name_.c_str());
   }
 
@@ -543,6 +545,9 @@ class Blob {
   }
 
   void close() {
+    if (writing_ > 0) {
+      throw std::runtime_error("stella: shared memory '" + name_ + "' is being written by another thread");
+    }
     stella_blob_close(b_);
     b_ = nullptr;
   }
@@ -559,6 +564,7 @@ class Blob {
   }
   std::string name_;
   stella_blob* b_ = nullptr;
+  int writing_ = 0;  // threads inside write() (changed with the GIL held)
 };
 
 }  // namespace
