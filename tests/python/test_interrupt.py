@@ -1,6 +1,6 @@
-"""Ctrl-C during a blocking read: a child Python process blocks in read() (no timeout),
-the test sends it SIGINT once it sleeps in the futex wait, and the read must end with
-KeyboardInterrupt within a few wait slices (stella.SLICE_SECONDS)."""
+"""Ctrl-C during a blocking call: a child Python process blocks in read() (no timeout), or
+in write() on a full Block ring, the test sends it SIGINT once it sleeps in the futex wait,
+and the call must end with KeyboardInterrupt within a few wait slices (stella.SLICE_SECONDS)."""
 import os
 import signal
 import subprocess
@@ -11,20 +11,36 @@ import time
 import pytest
 
 import stella
-from stella import Mode, MultiWriterCircularBuffer
+from stella import LockFreeBufferReader, Mode, MultiWriterCircularBuffer, WriteBehavior
 
-BLOCKED_READER = textwrap.dedent("""
-    import sys, time, stella
-    with stella.LockFreeBufferReader(sys.argv[1]) as reader:
-        print("ready", flush=True)
-        try:
-            message = reader.read()  # no timeout
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(0)
-        print("read returned", message, flush=True)
-        sys.exit(1)
-""")
+BLOCKED = {
+    "read": textwrap.dedent("""
+        import sys, stella
+        with stella.LockFreeBufferReader(sys.argv[1]) as ring:
+            print("ready", flush=True)
+            try:
+                got = ring.read()  # no timeout: nothing is ever written
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+                sys.exit(0)
+            print("read returned", got, flush=True)
+            sys.exit(1)
+    """),
+    "write": textwrap.dedent("""
+        import sys, stella
+        with stella.MultiWriterCircularBuffer(sys.argv[1], stella.Mode.OPEN) as ring:
+            while ring.try_write(bytes(1000)):
+                pass  # fill the Block ring: its reader never reads
+            print("ready", flush=True)
+            try:
+                got = ring.write(bytes(1000))  # no timeout
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+                sys.exit(0)
+            print("write returned", got, flush=True)
+            sys.exit(1)
+    """),
+}
 
 SYS_FUTEX = {"x86_64": 202, "aarch64": 98}.get(os.uname().machine)
 
@@ -34,6 +50,8 @@ def in_futex_wait(pid):
     try:
         with open(f"/proc/{pid}/syscall") as f:
             fields = f.read().split()
+    except PermissionError:
+        pytest.skip("/proc/PID/syscall is not readable here (needs ptrace access to the child)")
     except OSError:
         return False
     return bool(fields) and fields[0] == str(SYS_FUTEX)
@@ -41,19 +59,20 @@ def in_futex_wait(pid):
 
 @pytest.mark.skipif(SYS_FUTEX is None or not os.path.exists("/proc/self/syscall"),
                     reason="needs /proc/PID/syscall on x86_64 or aarch64")
-def test_sigint_interrupts_a_blocking_read(names, python):
+@pytest.mark.parametrize("call", ["read", "write"])
+def test_sigint_interrupts_a_blocking_call(names, python, call):
     name = names()
-    with MultiWriterCircularBuffer(name, Mode.CREATE, 4096):
-        child = subprocess.Popen([python, "-c", BLOCKED_READER, name], stdout=subprocess.PIPE,
+    with MultiWriterCircularBuffer(name, Mode.CREATE, 4096, WriteBehavior.BLOCK), LockFreeBufferReader(name):
+        child = subprocess.Popen([python, "-c", BLOCKED[call], name], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
         try:
             assert child.stdout.readline() == "ready\n"
             # Wait (polling the kernel's view, not guessing a delay) until the child sleeps in the
-            # reader's futex: then the signal lands inside read(), not before it.
+            # ring's futex: then the signal lands inside the call, not before it.
             deadline = time.monotonic() + 20
             while not in_futex_wait(child.pid):
                 assert child.poll() is None, child.stderr.read()
-                assert time.monotonic() < deadline, "the child never blocked in read()"
+                assert time.monotonic() < deadline, f"the child never blocked in {call}()"
                 time.sleep(0.01)
             sent = time.monotonic()
             child.send_signal(signal.SIGINT)
