@@ -2,6 +2,8 @@
 claim (and their misuse after release), JSON and msgpack, SharedMemory, and errors that
 carry their Errc and segment."""
 import array
+import gc
+import os
 import threading
 import time
 
@@ -267,3 +269,29 @@ def test_one_handle_two_threads_is_refused(names):
 
 def test_version():
     assert stella.version().count(".") == 2
+
+
+def test_handles_are_not_inherited_across_fork(names):
+    name = names()
+    with MultiWriterCircularBuffer(name, Mode.CREATE, 4096, max_readers=1) as w, LockFreeBufferReader(name) as r, \
+            SharedMemory(names(), Mode.CREATE, 64) as shm:
+        w.write(b"for the parent")
+        pid = os.fork()
+        if pid == 0:  # the child: every inherited handle refuses, and dropping them frees nothing
+            code = 0
+            for call in (r.try_read, lambda: w.write(b"x"), shm.read):
+                try:
+                    call()
+                    code |= 1
+                except stella.InvalidArgumentError as e:
+                    code |= 0 if "opened before fork()" in str(e) and e.segment in (name, shm.name) else 2
+            r.close()
+            w.close()
+            del r, w
+            gc.collect()
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert r.try_read() == b"for the parent"  # the parent's reader kept its slot and cursor
+        with pytest.raises(stella.SlotsFullError):
+            LockFreeBufferReader(name)  # max_readers=1: the child's close did not free the slot

@@ -15,6 +15,7 @@
 //   stays): no Python object can reach released or unmapped memory.
 // - Every failure becomes stella.StellaError (a subclass per code) built by
 //   stella._error_from_status(code, segment, message) from the thread's last C error.
+#include <pthread.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -225,6 +226,22 @@ class Busy {
   throw py::value_error(std::string("stella: ") + kind + " '" + name + "' is closed");
 }
 
+// Handles are not inherited across fork() (stella.h): a child (multiprocessing's fork start
+// method, os.fork) must open its own. A handle remembers the fork generation it was opened
+// in; in a child it refuses every call, and it is never closed there, since closing would
+// free the parent's reader slot or writer state in the shared ring.
+unsigned g_fork_generation = 0;  // only changed in a child, before anything else runs
+
+void count_fork_in_child() { ++g_fork_generation; }
+
+void check_same_process(unsigned opened_in, const char* kind, const std::string& name) {
+  if (opened_in != g_fork_generation) {
+    throw Failure{STELLA_INVALID_ARGUMENT, name,
+                  std::string("stella: segment '") + name + "': this " + kind +
+                      " was opened before fork(), in the parent process: open a new one in this process"};
+  }
+}
+
 // ---- Writer ----
 class Writer {
  public:
@@ -251,7 +268,9 @@ class Writer {
     blocking_ = stella_writer_behavior(w_) == STELLA_BLOCK;
   }
   ~Writer() {
-    if (claim_.try_close()) stella_writer_close(w_);  // else leaked on purpose: see ZeroCopy::try_close
+    // Left open on purpose when buffers into its claim live (ZeroCopy::try_close) or in a
+    // fork()ed child (check_same_process).
+    if (claim_.try_close() && opened_in_ == g_fork_generation) stella_writer_close(w_);
   }
 
   bool write(const py::object& data, std::optional<double> timeout) {
@@ -309,7 +328,7 @@ class Writer {
     if (w_ == nullptr) return;
     Busy busy(busy_, "writer", name_.c_str());
     claim_.close("claim");
-    stella_writer_close(w_);
+    if (opened_in_ == g_fork_generation) stella_writer_close(w_);
     w_ = nullptr;
   }
 
@@ -323,6 +342,7 @@ class Writer {
  private:
   stella_writer* handle() {
     if (w_ == nullptr) raise_closed("writer", name_);
+    check_same_process(opened_in_, "writer", name_);
     return w_;
   }
   void finish(bool commit) {
@@ -335,6 +355,7 @@ class Writer {
 
   std::string name_;
   stella_writer* w_ = nullptr;
+  unsigned opened_in_ = g_fork_generation;
   bool blocking_ = false;
   bool busy_ = false;
   ZeroCopy claim_;
@@ -359,7 +380,9 @@ class Reader {
     buffer_.resize(std::min(kInitialReadBuffer, stella_reader_max_message_size(r_)));
   }
   ~Reader() {
-    if (peek_.try_close()) stella_reader_close(r_);  // else leaked on purpose: see ZeroCopy::try_close
+    // Left open on purpose when buffers into its peeked message live (ZeroCopy::try_close)
+    // or in a fork()ed child (check_same_process).
+    if (peek_.try_close() && opened_in_ == g_fork_generation) stella_reader_close(r_);
   }
 
   // The next message as bytes, or None if none came within `timeout` (0: do not wait).
@@ -446,7 +469,7 @@ class Reader {
     if (r_ == nullptr) return;
     Busy busy(busy_, "reader", name_.c_str());
     peek_.close("peeked message");
-    stella_reader_close(r_);
+    if (opened_in_ == g_fork_generation) stella_reader_close(r_);
     r_ = nullptr;
   }
 
@@ -461,6 +484,7 @@ class Reader {
  private:
   stella_reader* handle() {
     if (r_ == nullptr) raise_closed("reader", name_);
+    check_same_process(opened_in_, "reader", name_);
     return r_;
   }
   // One read into buffer_, growing it to the message's size; an eviction resumes at the
@@ -479,6 +503,7 @@ class Reader {
 
   std::string name_;
   stella_reader* r_ = nullptr;
+  unsigned opened_in_ = g_fork_generation;
   bool busy_ = false;
   std::vector<char> buffer_;
   ZeroCopy peek_;
@@ -503,7 +528,9 @@ class Blob {
     }
     check(rc, name.c_str());
   }
-  ~Blob() { stella_blob_close(b_); }
+  ~Blob() {
+    if (opened_in_ == g_fork_generation) stella_blob_close(b_);
+  }
 
   void write(const py::object& data) {
     stella_blob* b = handle();
@@ -548,7 +575,7 @@ class Blob {
     if (writing_ > 0) {
       throw std::runtime_error("stella: shared memory '" + name_ + "' is being written by another thread");
     }
-    stella_blob_close(b_);
+    if (opened_in_ == g_fork_generation) stella_blob_close(b_);
     b_ = nullptr;
   }
   bool closed() const { return b_ == nullptr; }
@@ -560,10 +587,12 @@ class Blob {
  private:
   stella_blob* handle() {
     if (b_ == nullptr) raise_closed("shared memory", name_);
+    check_same_process(opened_in_, "shared memory", name_);
     return b_;
   }
   std::string name_;
   stella_blob* b_ = nullptr;
+  unsigned opened_in_ = g_fork_generation;
   int writing_ = 0;  // threads inside write() (changed with the GIL held)
 };
 
@@ -572,6 +601,7 @@ class Blob {
 PYBIND11_MODULE(_native, m) {
   m.doc() = "The C API of Stella for Python (use the stella package, not this module)";
   make_mapped_buffer_type();
+  if (pthread_atfork(nullptr, nullptr, count_fork_in_child) != 0) throw std::runtime_error("pthread_atfork failed");
 
   py::register_exception_translator([](std::exception_ptr p) {
     try {
