@@ -3,13 +3,9 @@ C++ writer processes -> a Python reader, a Python writer -> a C++ reader process
 Python writer processes -> a Python reader, in Block and in Overwrite mode."""
 import os
 import subprocess
-import sys
 import textwrap
 
-import pytest
-
 import messages
-import stella
 from stella import LockFreeBufferReader, Mode, MultiWriterCircularBuffer, WriteBehavior
 
 COUNT = 3000

@@ -4,7 +4,6 @@ and the call must end with KeyboardInterrupt within a few wait slices (stella.SL
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 
