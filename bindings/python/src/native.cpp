@@ -377,7 +377,6 @@ class Reader {
       rc = stella_reader_open(name.c_str(), &o, &r_);
     }
     check(rc, name.c_str());
-    buffer_.resize(std::min(kInitialReadBuffer, stella_reader_max_message_size(r_)));
   }
   ~Reader() {
     // Left open on purpose when buffers into its peeked message live (ZeroCopy::try_close)
@@ -386,19 +385,26 @@ class Reader {
   }
 
   // The next message as bytes, or None if none came within `timeout` (0: do not wait).
+  // One copy, from the ring straight into the new bytes object: peek, copy, release. If an
+  // Overwrite writer overwrote the message meanwhile, the copy is dropped and the reader,
+  // which has moved on (and counted the loss), takes the next one, which is there already.
   py::object read(std::optional<double> timeout) {
     Busy busy(busy_, "reader", name_.c_str());
     stella_reader* r = handle();
     peek_.close("peeked message");
-    std::size_t n = 0;
-    int rc = copy_next(r, &n, 0);  // with the GIL: a message that is there costs no GIL round trip
-    if (rc == STELLA_EMPTY || rc == STELLA_TIMEOUT) {
-      if (timeout && *timeout == 0) return py::none();
-      rc = wait_sliced(to_ns(timeout), [&](std::int64_t ns) { return copy_next(r, &n, ns); });
+    for (;;) {
+      stella_view v{};
+      int rc = peek_next(r, &v, 0);  // with the GIL: a message that is there costs no GIL round trip
+      if (rc == STELLA_EMPTY && !(timeout && *timeout == 0)) {
+        rc = wait_sliced(to_ns(timeout), [&](std::int64_t ns) { return peek_next(r, &v, ns); });
+      }
+      if (rc == STELLA_TIMEOUT || rc == STELLA_EMPTY) return py::none();
+      check(rc, name_.c_str());
+      py::bytes out(static_cast<const char*>(v.data), v.length);  // on MemoryError the message stays next
+      rc = stella_reader_release(r);
+      if (rc == STELLA_OK) return out;
+      if (rc != STELLA_OVERWRITTEN) check(rc, name_.c_str());
     }
-    if (rc == STELLA_TIMEOUT || rc == STELLA_EMPTY) return py::none();
-    check(rc, name_.c_str());
-    return py::bytes(buffer_.data(), n);
   }
 
   // Copies the next message into a writable buffer; returns its size, or None. If the
@@ -439,14 +445,10 @@ class Reader {
     stella_reader* r = handle();
     peek_.close("peeked message");
     stella_view v{};
-    auto attempt = [&](std::int64_t ns) {
-      for (;;) {
-        const int rc = ns == 0 ? stella_reader_try_peek(r, &v) : stella_reader_peek(r, &v, ns);
-        if (rc != STELLA_EVICTED) return rc;
-      }
-    };
-    int rc = attempt(0);
-    if (rc == STELLA_EMPTY && !(timeout && *timeout == 0)) rc = wait_sliced(to_ns(timeout), attempt);
+    int rc = peek_next(r, &v, 0);
+    if (rc == STELLA_EMPTY && !(timeout && *timeout == 0)) {
+      rc = wait_sliced(to_ns(timeout), [&](std::int64_t ns) { return peek_next(r, &v, ns); });
+    }
     if (rc == STELLA_TIMEOUT || rc == STELLA_EMPTY) return py::none();
     check(rc, name_.c_str());
     py::object mv = peek_.open(const_cast<void*>(v.data), v.length, true);
@@ -487,17 +489,12 @@ class Reader {
     check_same_process(opened_in_, "reader", name_);
     return r_;
   }
-  // One read into buffer_, growing it to the message's size; an eviction resumes at the
-  // oldest message (messages_lost and evictions count it), so it simply reads on.
-  int copy_next(stella_reader* r, std::size_t* n, std::int64_t ns) {
+  // The next message in place (ns == 0: without waiting). An eviction resumes at the oldest
+  // message (messages_lost and evictions count it), so it simply looks again.
+  static int peek_next(stella_reader* r, stella_view* v, std::int64_t ns) {
     for (;;) {
-      const int rc = ns == 0 ? stella_reader_try_read(r, buffer_.data(), buffer_.size(), n)
-                             : stella_reader_read(r, buffer_.data(), buffer_.size(), n, ns);
-      if (rc == STELLA_BUFFER_TOO_SMALL) {
-        buffer_.resize(*n);
-      } else if (rc != STELLA_EVICTED) {
-        return rc;
-      }
+      const int rc = ns == 0 ? stella_reader_try_peek(r, v) : stella_reader_peek(r, v, ns);
+      if (rc != STELLA_EVICTED) return rc;
     }
   }
 
@@ -505,7 +502,6 @@ class Reader {
   stella_reader* r_ = nullptr;
   unsigned opened_in_ = g_fork_generation;
   bool busy_ = false;
-  std::vector<char> buffer_;
   ZeroCopy peek_;
 };
 
