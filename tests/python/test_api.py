@@ -267,6 +267,18 @@ def test_one_handle_two_threads_is_refused(names):
         assert result == [b"wake"]
 
 
+def test_bad_timeouts(names):
+    name = names()
+    with pytest.raises(stella.InvalidArgumentError, match="recovery_timeout"):
+        MultiWriterCircularBuffer(name, Mode.CREATE, 4096, recovery_timeout=0)
+    with MultiWriterCircularBuffer(name, Mode.CREATE, 4096) as w, LockFreeBufferReader(name) as r:
+        with pytest.raises(ValueError, match="NaN"):
+            r.read(float("nan"))
+        assert r.read(0.0) is None
+        with pytest.raises(stella.InvalidArgumentError, match="recovery_timeout"):
+            LockFreeBufferReader(name, recovery_timeout=float("inf"))
+
+
 def test_version():
     assert stella.version().count(".") == 2
 

@@ -20,6 +20,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -54,12 +55,23 @@ void check(int status, const char* segment) {
   if (status != STELLA_OK) raise_status(status, segment);
 }
 
-// Negative or None: forever. Seconds as a float otherwise.
+// Negative or None: forever. Seconds as a float otherwise (NaN is refused, not cast).
 std::optional<std::int64_t> to_ns(std::optional<double> seconds) {
+  if (seconds && std::isnan(*seconds)) throw py::value_error("stella: a timeout may not be NaN");
   if (!seconds || *seconds < 0) return std::nullopt;
   const double ns = *seconds * 1e9;
   if (ns >= 9.2e18) return std::nullopt;
   return static_cast<std::int64_t>(ns);
+}
+
+// recovery_timeout: a positive, finite number of seconds.
+std::int64_t recovery_ns(double seconds, const std::string& segment) {
+  if (!(seconds > 0) || !(seconds * 1e9 < 9.2e18)) {
+    throw Failure{STELLA_INVALID_ARGUMENT, segment,
+                  "stella: segment '" + segment + "': recovery_timeout must be a positive number of seconds, not " +
+                      std::to_string(seconds)};
+  }
+  return static_cast<std::int64_t>(seconds * 1e9);
 }
 
 // Runs attempt(slice_ns) without the GIL until it returns something other than
@@ -254,7 +266,7 @@ class Writer {
     if (max_readers != 0) o.max_readers = max_readers;
     if (max_writers != 0) o.max_writers = max_writers;
     if (spin_iterations != UINT32_MAX) o.spin_iterations = spin_iterations;
-    if (recovery_timeout) o.recovery_timeout_ns = static_cast<std::int64_t>(*recovery_timeout * 1e9);
+    if (recovery_timeout) o.recovery_timeout_ns = recovery_ns(*recovery_timeout, name);
     if (permissions != 0) o.permissions.mode = permissions;
     o.permissions.uid = uid;
     o.permissions.gid = gid;
@@ -370,7 +382,7 @@ class Reader {
     stella_reader_options_init(&o);
     o.start = static_cast<std::uint32_t>(start);
     if (spin_iterations != UINT32_MAX) o.spin_iterations = spin_iterations;
-    if (recovery_timeout) o.recovery_timeout_ns = static_cast<std::int64_t>(*recovery_timeout * 1e9);
+    if (recovery_timeout) o.recovery_timeout_ns = recovery_ns(*recovery_timeout, name);
     int rc;
     {
       py::gil_scoped_release nogil;
