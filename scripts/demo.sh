@@ -19,7 +19,9 @@ JOBS=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$ROOT/build/.ccache}
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSTELLA_BUILD_TESTS=OFF -DSTELLA_BUILD_BENCH=OFF >/dev/null
 # stella_shared too (issue 16): everything `cmake --install build/demo` installs is then built.
-cmake --build "$BUILD" -j "$JOBS" --target stellad shared_memory_example ring_example stella_shared
+# The Python module (stella_python) as well, when pybind11 was found (bindings/python).
+PYTHON_TARGET=$(cmake --build "$BUILD" --target help | grep -ow stella_python | head -n1 || true)
+cmake --build "$BUILD" -j "$JOBS" --target stellad shared_memory_example ring_example stella_shared $PYTHON_TARGET
 
 STELLAD="$BUILD/daemon/stellad"
 RING="$BUILD/examples/ring_example"

@@ -13,6 +13,11 @@ PACKAGES=(build-essential cmake pkg-config ccache
 # doxygen: the API reference from the public headers (docs/api, scripts/test.sh).
 PACKAGES+=(lintian doxygen)
 # ---- END packaging and API docs ----
+# ---- BEGIN Python bindings (issue 16; owner: python) ----
+# pybind11-dev, python3-dev: build bindings/python (the stella module) for /usr/bin/python3.
+# python3-pytest: tests/python. python3-msgpack: the module's msgpack helpers and their tests.
+PACKAGES+=(pybind11-dev python3-dev python3-pytest python3-msgpack)
+# ---- END Python bindings ----
 PACKAGES+=(${STELLA_EXTRA_PACKAGES:-})
 # prometheus: tests/tools/metrics_test scrapes stellad with a real Prometheus server (issue 18).
 PACKAGES+=(prometheus)

@@ -213,7 +213,7 @@ STELLA_API void stella_ring_options_init(stella_ring_options* options);
  * @param name      segment name (NUL-terminated)
  * @param mode      ::stella_mode
  * @param capacity  bytes of record data (create): a power of two, 4096 to 2^40; ignored by STELLA_OPEN.
- *                  The largest message is capacity/2 - 16 bytes.
+ *                  The largest message is capacity/2 - 32 bytes.
  * @param behavior  ::stella_behavior, applied when creating; an opened ring keeps its own
  * @param options   NULL for the defaults
  * @param[out] out  the new handle (NULL on failure)
@@ -258,7 +258,7 @@ STELLA_API int stella_writer_abort(stella_writer* writer);
 STELLA_API const char* stella_writer_name(const stella_writer* writer);
 /** @brief Bytes of record data. */
 STELLA_API size_t stella_writer_capacity(const stella_writer* writer);
-/** @brief The largest message, capacity/2 - 16 bytes. */
+/** @brief The largest message, capacity/2 - 32 bytes. */
 STELLA_API size_t stella_writer_max_message_size(const stella_writer* writer);
 /** @brief The ring's ::stella_behavior (fixed when it was created). */
 STELLA_API stella_behavior stella_writer_behavior(const stella_writer* writer);
