@@ -126,7 +126,6 @@ WriteBehavior MultiWriterCircularBuffer::behavior() const noexcept {
 }
 
 // Out of line so that the shared library need not export the ring core.
-MultiWriterCircularBuffer::Claim::~Claim() { abort(); }
 void MultiWriterCircularBuffer::Claim::commit() noexcept { writer_->commit(r_); }
 void MultiWriterCircularBuffer::Claim::abort() noexcept { writer_->abort(r_); }
 

@@ -184,6 +184,16 @@ class NatsBridge final : public Bridge {
  public:
   explicit NatsBridge(config::BridgeConfig c) : config_(std::move(c)), shared_(std::make_shared<Shared>()) {
     shared_->name = config_.name;
+    // An out-bridge's reader is registered here, before stellad says it is ready, so that
+    // every message written after READY is the bridge's to forward (its thread could start
+    // late). If the ring cannot be opened now, run_out() retries and reports it.
+    if (config_.direction == config::BridgeDirection::out) {
+      try {
+        first_reader_ = std::make_unique<LockFreeBufferReader>(config_.segment, reader_options());
+      } catch (const std::exception&) {
+        first_reader_.reset();
+      }
+    }
     thread_ = std::thread([this] { run(); });
   }
 
@@ -380,12 +390,18 @@ class NatsBridge final : public Bridge {
     return true;
   }
 
+  ReaderOptions reader_options() const {
+    ReaderOptions ro;
+    ro.start = config_.start == config::BridgeStart::oldest ? StartPosition::Oldest : StartPosition::Latest;
+    return ro;
+  }
+
   void run_out() {
     // The reader first: from here on the ring keeps what NATS has not taken yet (a Block
     // ring waits for it; an Overwrite ring laps it, and the loss is counted).
-    ReaderOptions ro;
-    ro.start = config_.start == config::BridgeStart::oldest ? StartPosition::Oldest : StartPosition::Latest;
-    LockFreeBufferReader reader(config_.segment, ro);
+    std::unique_ptr<LockFreeBufferReader> owned = std::move(first_reader_);
+    if (!owned) owned = std::make_unique<LockFreeBufferReader>(config_.segment, reader_options());
+    LockFreeBufferReader& reader = *owned;
     NatsSession n;
     connect(n);
     if (config_.jetstream) {
@@ -685,6 +701,7 @@ class NatsBridge final : public Bridge {
   config::BridgeConfig config_;
   std::shared_ptr<Shared> shared_;
   std::atomic<bool> stop_{false};
+  std::unique_ptr<LockFreeBufferReader> first_reader_;  // taken by run_out()
   std::thread thread_;
 };
 

@@ -134,8 +134,8 @@ static void test_writers_to_reader(const char* writer_path) {
   if (w == NULL || r == NULL) return;
   CHECK(stella_writer_behavior(w) == STELLA_BLOCK);
   CHECK(stella_writer_capacity(w) == 4096);
-  CHECK(stella_writer_max_message_size(w) == 4096 / 2 - 16);
-  CHECK(stella_reader_max_message_size(r) == 4096 / 2 - 16);
+  CHECK(stella_writer_max_message_size(w) == 4096 / 2 - 32);
+  CHECK(stella_reader_max_message_size(r) == 4096 / 2 - 32);
   CHECK(strcmp(stella_reader_name(r), name) == 0);
 
   pid_t pids[WRITERS];

@@ -2,6 +2,9 @@
 // with kill -9 reads dead, a forked child never passes for its parent, and (as root) holders
 // and testers in separate pid namespaces see each other exactly as in one.
 #include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -146,7 +149,13 @@ TEST_CASE("liveness: a forked child takes a token of its own and sees its parent
   parent.kill(SIGKILL);
   (void)parent.wait();
   CHECK(token_liveness(p) == Liveness::dead);
-  CHECK(token_liveness(c) == Liveness::dead);  // the child exited: its token went with it
+  // The child exits on its own once its parent is gone (its exit is not ours to wait for):
+  // its token goes with it, within a bounded time.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (token_liveness(c) != Liveness::dead && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a condition, with a deadline
+  }
+  CHECK(token_liveness(c) == Liveness::dead);
 }
 
 TEST_CASE("liveness: releasing the token makes it dead at once; the next one is new") {

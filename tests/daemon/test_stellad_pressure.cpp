@@ -516,7 +516,9 @@ TEST_CASE("stellad under pressure: with a hard limit of 512 files the cap is siz
   CHECK(full.failures == 0);
   if (!kSanitized) CHECK(full.percentile(0.99) < kP99LimitMs);
   CHECK(full.max_fds <= 512);
-  CHECK(full.max_connections_seen <= quiet.daemon.max_connections);
+  // A full server accepts the newest connection, then drops the oldest idle one for it: for
+  // that moment it holds one more than its cap.
+  CHECK(full.max_connections_seen <= quiet.daemon.max_connections + 1);
   CHECK(full.last["daemon"]["connections_evicted"].get<std::uint64_t>() > 0);
   CHECK(flood.idle.dropped > 0);
   // Logged once per burst (the burst lasts as long as the flood), not once per drop.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon_test_util.hpp"
+#include "stella/common/ring_layout.hpp"
 #include "stella/log_record.hpp"
 #include "stella/stella.hpp"
 #include "test_support.hpp"
@@ -184,7 +185,8 @@ TEST_CASE("ls and stat show kind, capacity, mode, owner, live and dead writers a
   CHECK(s["mode"] == "block");
   CHECK(s["permissions"] == "0660");
   CHECK(s["messages"] == 3);
-  CHECK(s["write_position"] == 3 * 32);
+  const std::uint64_t three = 3 * stella::ring::record_size(4);  // three 4-byte messages
+  CHECK(s["write_position"] == three);
   CHECK(s["stellad"] == "-");
   REQUIRE(s["readers"].size() == 2);
   REQUIRE(s["writers"].size() == 2);  // this test's own writer and the dead one
@@ -192,7 +194,7 @@ TEST_CASE("ls and stat show kind, capacity, mode, owner, live and dead writers a
   for (const auto& r : s["readers"]) (r["alive"].get<bool>() ? live : dead)++;
   CHECK(live == 1);
   CHECK(dead == 1);
-  for (const auto& r : s["readers"]) CHECK(r["lag_bytes"] == 3 * 32);
+  for (const auto& r : s["readers"]) CHECK(r["lag_bytes"] == three);
 
   const nlohmann::json sb = segment_in_ls(blob);
   CHECK(sb["kind"] == "blob");

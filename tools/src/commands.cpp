@@ -213,10 +213,11 @@ int cmd_tail(const TailOptions& o) {
         if (o.follow) continue;
         break;
       }
-      const std::uint64_t seq = view->sequence();
       copy.assign(view->data().begin(), view->data().end());
       // Overwrite mode: false means a writer overwrote the message while we copied it.
       if (!reader->release()) continue;
+      // The message's number since this tail started: every one read or lost before it.
+      const std::uint64_t seq = reader->messages_read() + reader->messages_lost() - 1;
       if (reader->messages_lost() > lost_reported) {
         std::fprintf(stderr, "stella: tail: %llu message(s) lost (overwritten before they were read)\n",
                      static_cast<unsigned long long>(reader->messages_lost() - lost_reported));

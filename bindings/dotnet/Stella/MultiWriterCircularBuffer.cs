@@ -42,7 +42,7 @@ public sealed unsafe class MultiWriterCircularBuffer : IDisposable
     public string Name { get; }
     /// <summary>Bytes of record data.</summary>
     public long Capacity => (long)Native.stella_writer_capacity(Handle);
-    /// <summary>The largest message, Capacity/2 - 16 bytes.</summary>
+    /// <summary>The largest message, Capacity/2 - 32 bytes.</summary>
     public int MaxMessageSize => (int)Math.Min(int.MaxValue, (ulong)Native.stella_writer_max_message_size(Handle));
     /// <summary>The ring's behavior (fixed when it was created).</summary>
     public WriteBehavior Behavior => (WriteBehavior)Native.stella_writer_behavior(Handle);

@@ -153,7 +153,10 @@ class STELLA_API MultiWriterCircularBuffer::Claim {
   Claim& operator=(Claim&&) = delete;
   Claim(const Claim&) = delete;
   Claim& operator=(const Claim&) = delete;
-  ~Claim();
+  /// Aborts the record unless it was committed (or moved from): no call at all then.
+  ~Claim() {
+    if (r_.position != ring::kNoPosition) abort();
+  }
 
   /// The record's bytes, to fill in place (exactly the size claimed).
   [[nodiscard]] std::span<std::byte> data() const noexcept { return {r_.payload, r_.length}; }
