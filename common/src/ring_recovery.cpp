@@ -59,8 +59,10 @@ std::optional<std::uint64_t> locate_reservation(const RingView& v, std::uint32_t
       return std::nullopt;
     }
     // Writers lapping onto the bound wait for it (it counts as outstanding), so nothing from
-    // the bound up to a lap beyond it has been overwritten: the walk stays within that.
-    if (steps >= 65536 || x % kRecordAlignment != 0 || x - bound >= v.geo.capacity) return std::nullopt;
+    // the bound on has been overwritten; beyond a lap past it lie only reservations whose
+    // writers wait (known from their slots). A writer that died before its fetch_add is told
+    // apart only by walking all the way to the tail.
+    if (steps >= 65536 || x % kRecordAlignment != 0) return std::nullopt;
     const std::uint64_t known = known_at(v, x, self);
     if (known == 0) break;
     if (known % kRecordAlignment != 0 || known > v.geo.capacity) return std::nullopt;

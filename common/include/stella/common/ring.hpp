@@ -157,8 +157,6 @@ class RingWriter {
   std::uint64_t cached_min_cursor_ = 0;
   std::uint64_t cached_readers_generation_ = ~std::uint64_t{0};
   std::uint64_t writers_safe_below_ = 0;  // no other reservation outstanding below this position
-  std::uint64_t given_up_pos_ = kNoPosition;  // private copy of the slot's given-up reservation
-  std::uint64_t given_up_size_ = 0;
   std::uint64_t given_up_count_ = 0;
   bool writer_fence_ = true;  // fence before reading data_waiters (no process-wide barrier)
   void (*pause_hook_)(const char*) = nullptr;
