@@ -77,21 +77,36 @@ constexpr bool fits_in_lap(std::uint64_t pos, std::uint64_t size, const Geometry
 void write_filler(const RingView& v, std::uint64_t pos, std::uint64_t size, RecordType type,
                   std::uint32_t writer_slot) noexcept;
 
-/// Whether the process recorded in a slot is known to be dead (never for an unknown pid).
-bool dead(const std::atomic<std::uint64_t>& pid, const std::atomic<std::uint64_t>& start);
+/// Whether the owner of a slot is known to be dead, by its liveness token (a kernel lock the
+/// owner holds while it lives; platform/liveness.hpp): never by its pid, which another pid
+/// namespace numbers differently and which is reused. A token of 0 (a claimer that has not
+/// stored its token yet, or bytes scribbled over the slot) reads dead: reaping a claiming
+/// slot only makes its claimer take another one (its CAS to active fails).
+bool dead(const std::atomic<std::uint64_t>& token) noexcept;
+
+/// Who we are, for a slot: our liveness token (taken on first use; throws stella::Error if
+/// the segment directory will not hold it) and, for status only, our pid and start time.
+struct SlotIdentity {
+  platform::ProcessIdentity process;
+  std::uint64_t token;
+};
+SlotIdentity current_identity();
 
 /// First half of taking a free reader or writer slot: CAS its owner word from free to
 /// claiming under the next generation, then record who we are. Returns the generation, or
 /// nothing if the slot is not free (or another process won it).
 template <class Slot>
-std::optional<std::uint64_t> begin_slot_claim(Slot& s, const platform::ProcessIdentity& me) {
+std::optional<std::uint64_t> begin_slot_claim(Slot& s, const SlotIdentity& me) {
   std::uint64_t o = s.owner.load(mo_acquire);
   if (owner_state(o) != SlotState::free) return std::nullopt;
   const std::uint64_t gen = owner_generation(o) + 1;
   // acq_rel: claim the slot; a reaper's CAS on the same word cannot also succeed.
   if (!s.owner.compare_exchange_strong(o, make_owner(gen, SlotState::claiming), mo_acq_rel)) return std::nullopt;
-  s.pid.store(me.pid, mo_relaxed);
-  s.start_time.store(me.start_time, mo_relaxed);
+  // Published by the claimer's release CAS to active; a reaper that reads an older token
+  // meanwhile may free the claiming slot, and the claimer then takes another.
+  s.token.store(me.token, mo_relaxed);
+  s.pid.store(me.process.pid, mo_relaxed);
+  s.start_time.store(me.process.start_time, mo_relaxed);
   return gen;
 }
 

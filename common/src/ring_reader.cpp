@@ -32,7 +32,7 @@ RingReader::~RingReader() {
 }
 
 void RingReader::register_slot() {
-  const auto me = platform::current_process();
+  const auto me = current_identity();
   for (int attempt = 0; attempt < 2; ++attempt) {
     for (std::uint32_t i = 0; i < view_.geo.max_readers; ++i) {
       ReaderSlot& s = view_.readers[i];

@@ -74,7 +74,7 @@ std::optional<std::uint64_t> locate_reservation(const RingView& v, std::uint32_t
     const WriterSlot& w = v.writers[i];
     const std::uint64_t b = w.reserve_bound.load(mo_acquire);
     if (b == kNoPosition || b > x || w.reserve_pos.load(mo_acquire) != kNoPosition) continue;
-    if (!dead(w.pid, w.start_time)) return std::nullopt;  // a live writer may own x: it records it soon
+    if (!dead(w.token)) return std::nullopt;  // a live writer may own x: it records it soon
     rival = true;
   }
   if (rival) {
@@ -140,7 +140,7 @@ RecoveryReport recover(const RingView& v, const RecoveryOptions& options) {
     const std::uint64_t o = s.owner.load(mo_acquire);
     const SlotState st = owner_state(o);
     if (st != SlotState::active && st != SlotState::claiming) continue;
-    if (dead(s.pid, s.start_time)) {
+    if (dead(s.token)) {
       repair_dead_writer(v, i, o, rep);
     } else if (s.given_up_pos.load(mo_relaxed) != kNoPosition) {
       (void)resolve_given_up(v, i);
@@ -152,7 +152,7 @@ RecoveryReport recover(const RingView& v, const RecoveryOptions& options) {
     ReaderSlot& s = v.readers[i];
     std::uint64_t o = s.owner.load(mo_acquire);
     if (owner_state(o) == SlotState::free) continue;
-    if (!dead(s.pid, s.start_time)) continue;
+    if (!dead(s.token)) continue;
     const bool was_sleeping = s.sleeping.load(mo_acquire) != 0;
     if (s.owner.compare_exchange_strong(o, make_owner(owner_generation(o), SlotState::free), mo_acq_rel)) {
       ++rep.readers_reaped;

@@ -6,6 +6,7 @@
 
 #include "ring_internal.hpp"
 #include "stella/common/error.hpp"
+#include "stella/common/platform/liveness.hpp"
 #include "stella/common/platform/wait.hpp"
 
 namespace stella::ring {
@@ -160,14 +161,14 @@ RingStatus status(const RingView& v) {
     const std::uint64_t cur = r.cursor.load(mo_acquire);
     s.readers.push_back(ReaderInfo{i, r.pid.load(mo_relaxed), cur, s.tail > cur ? s.tail - cur : 0,
                                    r.messages_read.load(mo_relaxed), r.messages_lost.load(mo_relaxed),
-                                   st == SlotState::evicted});
+                                   st == SlotState::evicted, !dead(r.token)});
   }
   for (std::uint32_t i = 0; i < g.max_writers; ++i) {
     const WriterSlot& w = v.writers[i];
     if (owner_state(w.owner.load(mo_acquire)) != SlotState::active) continue;
     const std::uint64_t written = w.messages_written.load(mo_relaxed);
     s.next_seq += written;
-    s.writers.push_back(WriterInfo{i, w.pid.load(mo_relaxed), written});
+    s.writers.push_back(WriterInfo{i, w.pid.load(mo_relaxed), written, !dead(w.token)});
   }
   s.records_repaired = c.records_repaired.load(mo_relaxed);
   s.reservations_given_up = c.reservations_given_up.load(mo_relaxed);
@@ -194,11 +195,11 @@ void write_filler(const RingView& v, std::uint64_t pos, std::uint64_t size, Reco
   }
 }
 
-bool dead(const std::atomic<std::uint64_t>& pid, const std::atomic<std::uint64_t>& start) {
-  const platform::ProcessIdentity id{pid.load(mo_acquire), start.load(mo_acquire)};
-  if (id.pid == 0) return false;  // not yet known: never judge
-  return !platform::is_alive(id);
+bool dead(const std::atomic<std::uint64_t>& token) noexcept {
+  return platform::token_liveness(token.load(mo_acquire)) == platform::Liveness::dead;
 }
+
+SlotIdentity current_identity() { return SlotIdentity{platform::current_process(), platform::current_liveness_token()}; }
 
 void wake_all(RingControl& c) noexcept {
   c.data_epoch.fetch_add(1, mo_release);

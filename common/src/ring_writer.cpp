@@ -91,7 +91,7 @@ bool resolve_given_up(const RingView& v, std::uint32_t idx) noexcept {
 
 RingWriter::RingWriter(RingView view, Timing timing) : view_(std::move(view)), timing_(timing) {
   writer_fence_ = !platform::register_for_remote_barriers();
-  const auto me = platform::current_process();
+  const auto me = current_identity();
   for (int attempt = 0; attempt < 2; ++attempt) {
     for (std::uint32_t i = 0; i < view_.geo.max_writers; ++i) {
       WriterSlot& s = view_.writers[i];

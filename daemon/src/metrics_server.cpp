@@ -180,6 +180,13 @@ std::string prometheus_text(const protocol::StatusReport& report) {
   for (const auto& s : segments) {
     if (applies("stella_ring_", s)) out.sample("stella_ring_readers", {{"segment", s.value("name", "")}}, std::to_string(s.at("readers").size()));
   }
+  out.head("stella_ring_stalls", "gauge", "Things live processes hold up in the ring now (a writer stopped inside a record, a ring that does not move); see status.");
+  for (const auto& s : segments) {
+    if (applies("stella_ring_", s)) {
+      out.sample("stella_ring_stalls", {{"segment", s.value("name", "")}},
+                 std::to_string(s.value("stalls", nlohmann::json::array()).size()));
+    }
+  }
   if (!bridges.empty()) {
     out.head("stella_bridge_info", "gauge", "One per bridge: segment, direction, subject, stream and state.");
     for (const auto& b : bridges) {

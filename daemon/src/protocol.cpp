@@ -219,7 +219,8 @@ json to_json(const StatusReport& r) {
                         {"recoveries", s.counters.recoveries()},
                         {"reaps", s.counters.reaps()},
                         {"daemon_recoveries", s.daemon_recoveries},
-                        {"last_recovery_unix_ns", s.last_recovery_unix_ns}});
+                        {"last_recovery_unix_ns", s.last_recovery_unix_ns},
+                        {"stalls", s.stalls}});
   }
   json bridges = json::array();
   for (const BridgeReport& b : r.bridges) {
@@ -342,6 +343,7 @@ StatusReport status_from_json(const json& j) {
     x.counters.readers_evicted = field<std::uint64_t>(s, "readers_evicted");
     x.daemon_recoveries = field<std::uint64_t>(s, "daemon_recoveries");
     x.last_recovery_unix_ns = field<std::uint64_t>(s, "last_recovery_unix_ns");
+    x.stalls = appended_field<std::vector<std::string>>(s, "stalls");
     r.segments.push_back(std::move(x));
   }
   // Appended field: a daemon built before bridges sends none.
@@ -521,6 +523,7 @@ std::string render_table(const StatusReport& r) {
     print_row(rows[i]);
     const SegmentReport& s = r.segments[i];
     if (!s.detail.empty()) out << "    " << s.detail << "\n";
+    for (const std::string& stall : s.stalls) out << "    STALLED: " << stall << "\n";
     for (const WriterReport& w : s.writers) {
       out << "    writer  slot " << w.slot << "  pid " << w.pid << "  written " << w.messages_written << "\n";
     }

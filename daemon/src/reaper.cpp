@@ -67,6 +67,16 @@ void Reaper::reap_ring(ManagedSegment& m, const ReaperSettings& s, ReapTotals& t
   const ring::RingStatus before = ring::status(m.view);
   const ring::RecoveryReport rep = ring::recover(m.view, options);
   ++totals.rings;
+  // What a live process holds up: reported once it has lasted the recovery timeout (the
+  // time after which a dead one would have been repaired), so status names it within
+  // recovery_timeout + 2 x reap interval.
+  std::vector<std::string> stalls;
+  for (const ring::Stall& st : m.stall_watch.observe(m.view, Clock::now(), s.recovery_timeout)) {
+    stalls.push_back(st.describe());
+  }
+  if (!stalls.empty() && m.stalls.empty()) spdlog::warn("segment '{}': stalled: {}", m.config.name, stalls.front());
+  if (stalls.empty() && !m.stalls.empty()) spdlog::info("segment '{}': no longer stalled", m.config.name);
+  m.stalls = std::move(stalls);
   if (!rep.changed()) return;
   ++m.daemon_recoveries;
   totals.repairs.records_repaired += rep.records_repaired;

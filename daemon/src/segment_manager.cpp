@@ -383,8 +383,9 @@ std::vector<protocol::SegmentReport> SegmentManager::report(const config::Daemon
       const ring::RingStatus s = ring::status(m.view);
       r.mode = s.behavior == ring::WriteBehavior::block ? "block" : "overwrite";
       r.capacity = s.capacity;
-      r.max_readers = m.view.control->max_readers;
-      r.max_writers = m.view.control->max_writers;
+      r.max_readers = m.view.geo.max_readers;  // as read once at attach, never re-read
+      r.max_writers = m.view.geo.max_writers;
+      r.stalls = m.stalls;
       r.write_position = s.tail;
       r.oldest_position = s.head;
       r.next_sequence = s.next_seq;

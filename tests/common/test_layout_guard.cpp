@@ -12,10 +12,10 @@
 
 using namespace stella;
 
-static_assert(kLayoutVersion == 2,
+static_assert(kLayoutVersion == 3,
               "kLayoutVersion changed: record the new layout's offsets below for the new version");
 
-TEST_CASE("segment header layout matches version 2 (unchanged since 1)") {
+TEST_CASE("segment header layout matches version 3 (unchanged since 1)") {
   CHECK(sizeof(SegmentHeader) == 128);
   CHECK(offsetof(SegmentHeader, magic) == 0);
   CHECK(offsetof(SegmentHeader, layout_version) == 8);
@@ -31,7 +31,7 @@ TEST_CASE("segment header layout matches version 2 (unchanged since 1)") {
   CHECK(kSegmentMagic == 0x6D5E414C4C455453ull);
 }
 
-TEST_CASE("ring layout matches version 2") {
+TEST_CASE("ring layout matches version 3 (version 2 plus the slots' liveness tokens)") {
   using namespace stella::ring;
   CHECK(sizeof(RecordHeader) == 16);
   CHECK(offsetof(RecordHeader, word) == 0);
@@ -74,6 +74,7 @@ TEST_CASE("ring layout matches version 2") {
   CHECK(offsetof(ReaderSlot, progress_ns) == 48);
   CHECK(offsetof(ReaderSlot, sleeping) == 56);
   CHECK(offsetof(ReaderSlot, records_skipped) == 64);
+  CHECK(offsetof(ReaderSlot, token) == 72);
   CHECK(sizeof(WriterSlot) == 128);
   CHECK(offsetof(WriterSlot, owner) == 0);
   CHECK(offsetof(WriterSlot, pid) == 8);
@@ -85,9 +86,10 @@ TEST_CASE("ring layout matches version 2") {
   CHECK(offsetof(WriterSlot, last_commit) == 56);
   CHECK(offsetof(WriterSlot, given_up_pos) == 64);
   CHECK(offsetof(WriterSlot, given_up_size) == 72);
+  CHECK(offsetof(WriterSlot, token) == 80);
 }
 
-TEST_CASE("blob layout matches version 2 (unchanged since 1)") {
+TEST_CASE("blob layout matches version 3 (unchanged since 1)") {
   CHECK(sizeof(BlobControl) == 64);
   CHECK(sizeof(BlobSlotHeader) == 64);
   CHECK(offsetof(BlobSlotHeader, sequence) == 0);

@@ -3,12 +3,17 @@
 //    restarted stellad adopts the segments, and no message is lost (Block ring, counted);
 //  - a writer killed mid-write (holding the turn, or holding a claimed record) and a reader
 //    killed in a full Block ring are repaired by the daemon's reaper (the helpers never
-//    repair anything themselves: their recovery timeout is 10 minutes), and status counts it.
+//    repair anything themselves: their recovery timeout is 10 minutes), and status counts it;
+//  - a live writer stopped (SIGSTOP) inside a record is named by status as what stalls the
+//    ring, and a write with a timeout behind it returns on time.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "daemon_test_util.hpp"
+#include "stella/ring.hpp"
 #include "stella/common/platform/shm.hpp"
 #include "test_support.hpp"
 
@@ -214,4 +219,62 @@ TEST_CASE("stall_eviction: a live reader stalled past the limit is evicted, logg
   CHECK(r.out.find("EVICTED") != std::string::npos);
   CHECK(d.stop() == 0);
   std::remove(writer_out.c_str());
+}
+
+TEST_CASE("a live writer stopped inside a record: status names it, a write with a timeout behind it returns on time") {
+  const std::string ring = test::unique_name("stopped");
+  test::SegmentCleanup cleanup(ring);
+  test::Stellad d("stopped", kFast, test::ring_segment(ring, "16KiB", "overwrite"));
+  d.start();
+  test::ReadyPipe ready;
+  test::Child hung(DAEMON_PROC, args({"hang-writer", ring, "1", "claim", "--ready-fd", std::to_string(ready.write_fd())}));
+  REQUIRE(ready.read_line() == "paused");
+  hung.kill(SIGSTOP);  // alive, stopped, holding its claimed record: recovery must not touch it
+  const std::string who = "writer pid " + std::to_string(hung.pid()) + " (slot ";
+  auto stalled_by_it = [&](const proto::StatusReport& r) {
+    return std::any_of(r.problems.begin(), r.problems.end(), [&](const std::string& p) {
+      return p.find("segment '" + ring + "': stalled: " + who) != std::string::npos &&
+             p.find("has held an unfinished record at position 0") != std::string::npos;
+    });
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(test::eventually([&] { return stalled_by_it(d.status()); }));
+  MESSAGE("reported " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+                      << " ms after the stop (bound: recovery_timeout 200 ms + 2 x reap interval 20 ms, plus load)");
+  const auto table = test::run_command(STELLAD, {"status", "--socket", d.socket()});
+  CHECK(table.exit_code == 1);
+  CHECK(table.out.find("STALLED: " + who) != std::string::npos);
+  CHECK(d.log_contains("segment '" + ring + "': stalled: " + who));
+  CHECK(d.segment(ring)->counters.records_repaired == 0);  // alive: nothing taken from it
+
+  // Overwrite: another writer fills a lap, then would overwrite the stopped writer's record.
+  // Its write with a timeout gives up on time, and says so.
+  RingOptions o;
+  o.recovery_timeout = 10min;  // only the timeout can end the wait
+  MultiWriterCircularBuffer w(ring, SharedMemoryMode::Open, 0, WriteBehavior::Overwrite, o);
+  const std::vector<std::byte> msg(64, std::byte{0x5A});
+  std::optional<std::chrono::steady_clock::duration> timed_out_after;
+  for (int i = 0; i < 10'000 && !timed_out_after; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const WriteResult res = w.write_bytes(msg, 300ms);
+    if (res == WriteResult::Timeout) timed_out_after = std::chrono::steady_clock::now() - start;
+    if (res != WriteResult::Ok && res != WriteResult::Timeout) FAIL("unexpected write result");
+  }
+  REQUIRE(timed_out_after);
+  CHECK(*timed_out_after >= 300ms);
+  CHECK(*timed_out_after < 300ms + 10s);  // a hang detector, with room for a loaded machine
+  MESSAGE("the write behind the stopped writer returned Timeout after "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(*timed_out_after).count() << " ms (timeout 300 ms)");
+  const auto behind = d.status();
+  CHECK(stalled_by_it(behind));
+
+  // Gone for good: repaired, and no longer reported as a stall.
+  hung.kill(SIGKILL);
+  CHECK(hung.wait(10s) == 128 + SIGKILL);
+  CHECK(test::eventually([&] {
+    const auto s = d.segment(ring);
+    return s && s->counters.writers_reaped == 1 && s->stalls.empty();
+  }));
+  CHECK(w.write_bytes(msg, 5s) == WriteResult::Ok);
+  CHECK(d.stop() == 0);
 }

@@ -4,6 +4,8 @@
 //   idle-reader NAME --ready-fd FD
 //   stalled-reader NAME --ready-fd FD          registers, then waits to be killed
 //   recover NAME [--go-fd FD]                   one recovery pass, prints what it did
+//   reaper NAME --stop-fd FD [--interval-ms N]  recovery passes every N ms (as stellad's
+//                                               reaper does) until FD reaches EOF; prints totals
 //   chaos-reader NAME --final-base ID --final-writers N --final-count C [--from-zero] [--block]
 // Writers also take --pause-at claim|midcopy (signal "paused-<where>" and wait to be
 // killed) and --recovery-ms N.
@@ -19,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include <poll.h>
 #include <signal.h>
 
 #include "ring_message.hpp"
@@ -194,6 +197,30 @@ int run_recover(int argc, char** argv) {
   return 0;
 }
 
+int run_reaper(int argc, char** argv) {
+  Segment seg = Segment::open(argv[2], SegmentKind::ring, platform::Access::read_write);
+  const ring::RingView view = ring::attach(seg);
+  const int stop_fd = static_cast<int>(arg_long(argc, argv, "--stop-fd", -1));
+  const int interval_ms = static_cast<int>(arg_long(argc, argv, "--interval-ms", 10));
+  if (const long fd = arg_long(argc, argv, "--ready-fd", -1); fd >= 0) test::signal_ready(static_cast<int>(fd), "ready");
+  unsigned long long passes = 0, readers = 0, writers = 0, repaired = 0;
+  for (;;) {
+    const auto rep = ring::recover(view);
+    ++passes;
+    readers += rep.readers_reaped;
+    writers += rep.writers_reaped;
+    repaired += rep.records_repaired;
+    pollfd p{stop_fd, POLLIN, 0};
+    if (stop_fd < 0 || ::poll(&p, 1, interval_ms) > 0) {
+      char c;
+      if (stop_fd < 0 || ::read(stop_fd, &c, 1) <= 0) break;  // EOF: the test says stop
+    }
+  }
+  std::printf("RESULT passes=%llu readers_reaped=%llu writers_reaped=%llu records_repaired=%llu\n", passes, readers,
+              writers, repaired);
+  return 0;
+}
+
 // Reads until every "final" writer's messages have arrived; checks every message.
 int run_chaos_reader(int argc, char** argv) {
   const std::string name = argv[2];
@@ -245,6 +272,7 @@ int main(int argc, char** argv) {
     if (role == "idle-reader") return run_idle_reader(argc, argv);
     if (role == "stalled-reader") return run_stalled_reader(argc, argv);
     if (role == "recover") return run_recover(argc, argv);
+    if (role == "reaper") return run_reaper(argc, argv);
     if (role == "chaos-reader") return run_chaos_reader(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ring_proc: %s\n", e.what());

@@ -66,7 +66,7 @@ TEST_CASE("wrong layout version: version_mismatch naming both versions") {
     RawSegment raw(name);
     raw.header().layout_version.store(7);
   }
-  const std::string what = "layout version 7, this library reads version 2";
+  const std::string what = "layout version 7, this library reads version " + std::to_string(stella::kLayoutVersion);
   expect_error([&] { open_blob(f.blob); }, Errc::version_mismatch, prefix(f.blob) + what);
   expect_error([&] { open_ring_writer(f.ring); }, Errc::version_mismatch, prefix(f.ring) + what);
   expect_error([&] { open_ring_reader(f.ring); }, Errc::version_mismatch, prefix(f.ring) + what);

@@ -12,8 +12,6 @@ namespace stella::tools {
 
 namespace {
 
-bool pid_exists(std::uint64_t pid) { return pid != 0 && platform::process_start_time(pid).has_value(); }
-
 // A creator that has not published its header yet gets this long before we call it corrupt.
 constexpr std::chrono::milliseconds kInitWait{50};
 
@@ -29,7 +27,7 @@ void fill_ring(SegmentInfo& info, const Segment& segment) {
     SlotRow row;
     row.slot = w.slot;
     row.pid = w.pid;
-    row.alive = pid_exists(w.pid);
+    row.alive = w.alive;
     row.messages = w.messages_written;
     info.writers.push_back(row);
   }
@@ -37,7 +35,7 @@ void fill_ring(SegmentInfo& info, const Segment& segment) {
     SlotRow row;
     row.slot = r.slot;
     row.pid = r.pid;
-    row.alive = pid_exists(r.pid);
+    row.alive = r.alive;
     row.messages = r.messages_read;
     row.cursor = r.cursor;
     row.lag_bytes = r.lag_bytes;

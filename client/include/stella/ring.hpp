@@ -36,7 +36,7 @@ enum class WriteBehavior {
 /// Result of a write. Explicitly converts to true when the message was written.
 enum class WriteResult {
   Ok,          ///< written and committed
-  Timeout,     ///< Block mode: no space before the timeout (nothing was written)
+  Timeout,     ///< no space (Block mode), or an older writer's unfinished record in the way a lap back (either mode), until the timeout (nothing was written)
   WouldBlock,  ///< try_write: writing would have had to wait (nothing was written)
 };
 

@@ -269,6 +269,39 @@ struct RecoveryOptions {
 /// and idempotent: a pass over a healthy ring changes nothing.
 RecoveryReport recover(const RingView& view, const RecoveryOptions& options = {});
 
+/// Something a live process holds up, or a ring that does not move (for status).
+struct Stall {
+  enum class Kind : std::uint8_t {
+    writer_holds_record,  // a live writer has not finished a record it reserved: readers wait behind it
+    ring_stuck,           // the oldest unread position holds no record and no writer claims it
+  };
+  Kind kind;
+  std::uint32_t slot;     // the writer's slot (writer_holds_record)
+  std::uint64_t pid;      // the writer's pid, as it numbers itself (information only)
+  std::uint64_t position;
+  std::uint64_t size;     // of the held reservation
+  nanoseconds held;       // how long it has been so, as far as this watcher has seen
+  std::uint32_t waiting_writers;  // other live writers whose reservation waits behind it
+  [[nodiscard]] std::string describe() const;
+};
+
+/// Watches one ring for stalls from outside (stellad's reaper): every observe() compares
+/// the slots with what the previous one saw, privately; nothing in the ring is written,
+/// and values read from it are only compared, never used to index anything but the slots
+/// the geometry (read once) bounds. Reports what has stayed so for at least `threshold`.
+class StallWatch {
+ public:
+  std::vector<Stall> observe(const RingView& view, std::chrono::steady_clock::time_point now, nanoseconds threshold);
+
+ private:
+  struct Seen {
+    std::uint64_t owner = 0, position = kNoPosition;
+    std::chrono::steady_clock::time_point since{};
+  };
+  std::vector<Seen> writers_;
+  Seen oldest_;  // the oldest unread position while it is unpublished
+};
+
 /// Snapshot for status reporting.
 struct ReaderInfo {
   std::uint32_t slot;
@@ -278,11 +311,13 @@ struct ReaderInfo {
   std::uint64_t messages_read;
   std::uint64_t messages_lost;
   bool evicted;
+  bool alive;  // its liveness token is held (or the OS would not say): not yet reaped because alive
 };
 struct WriterInfo {
   std::uint32_t slot;
-  std::uint64_t pid;
+  std::uint64_t pid;  // as the writer's own pid namespace numbers it: information only
   std::uint64_t messages_written;
+  bool alive;
 };
 struct RingStatus {
   std::uint64_t capacity, tail, head, next_seq;  // head: oldest position a new reader can start at; next_seq: messages ever written (approximate while writers come and go)

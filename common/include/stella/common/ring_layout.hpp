@@ -1,4 +1,4 @@
-// The shared layout of a ring segment (layout version 2: wait-free writers). These structs
+// The shared layout of a ring segment (layout version 3: wait-free writers, liveness tokens). These structs
 // ARE the layout spec: every field is fixed-width, every atomic is always lock-free, hot
 // fields written by different parties live on different cache lines, and sizes/offsets are
 // asserted. Changing anything here requires bumping kLayoutVersion
@@ -158,7 +158,10 @@ struct alignas(kCacheLine) ReaderSlot {
   std::atomic<std::uint32_t> reserved0;
   // second line: rarely written
   alignas(kCacheLine) std::atomic<std::uint64_t> records_skipped;  // abandoned records passed, for status
-  std::uint8_t reserved1[kCacheLine - 8];
+  /// The owner's liveness token (platform/liveness.hpp), stored while claiming: whether the
+  /// owner is alive is decided by it alone; pid and start time are for status.
+  std::atomic<std::uint64_t> token;
+  std::uint8_t reserved1[kCacheLine - 16];
 };
 static_assert(sizeof(ReaderSlot) == 2 * kCacheLine, "reader slots never share a cache line");
 static_assert(offsetof(ReaderSlot, cursor) == 8);
@@ -179,7 +182,9 @@ struct alignas(kCacheLine) WriterSlot {
   // filled with an abandoned record or falls more than a lap behind the tail)
   alignas(kCacheLine) std::atomic<std::uint64_t> given_up_pos;  // or kNoPosition
   std::atomic<std::uint64_t> given_up_size;
-  std::uint8_t reserved1[kCacheLine - 16];
+  /// The owner's liveness token, as in ReaderSlot.
+  std::atomic<std::uint64_t> token;
+  std::uint8_t reserved1[kCacheLine - 24];
 };
 static_assert(sizeof(WriterSlot) == 2 * kCacheLine);
 static_assert(offsetof(WriterSlot, given_up_pos) == kCacheLine);

@@ -23,7 +23,7 @@ inline constexpr std::size_t kCacheLineSize = 64;
 inline constexpr std::uint64_t kSegmentMagic = 0x6D5E414C4C455453ull;
 /// Bump on any change to a shared layout (header, blob or ring). tests/common/layout_guard
 /// fails when a layout changes without this number changing.
-inline constexpr std::uint32_t kLayoutVersion = 2;
+inline constexpr std::uint32_t kLayoutVersion = 3;
 
 enum class SegmentKind : std::uint32_t { blob = 1, ring = 2 };
 

@@ -46,6 +46,8 @@ struct ManagedSegment {
   bool adopted = false;
   // Reaper bookkeeping (touched by the reaper only, under the manager's lock).
   std::uint64_t daemon_recoveries = 0;
+  ring::StallWatch stall_watch;     // what live processes hold up, observed pass by pass
+  std::vector<std::string> stalls;  // as of the last pass, for status
 
   [[nodiscard]] bool is_ring() const noexcept { return config.kind == config::SegmentKind::ring; }
   [[nodiscard]] bool mapped() const noexcept { return segment.valid(); }
