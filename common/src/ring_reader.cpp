@@ -41,6 +41,7 @@ void RingReader::register_slot() {
       s.messages_read.store(0, mo_relaxed);
       s.messages_lost.store(0, mo_relaxed);
       s.records_skipped.store(0, mo_relaxed);
+      s.corrupt_at.store(0, mo_relaxed);
       s.sleeping.store(0, mo_relaxed);
       s.progress_ns.store(now_ns(), mo_relaxed);
       slot_ptr_ = &s;
@@ -202,6 +203,26 @@ void RingReader::account_writers_below(std::uint64_t position) noexcept {
   }
 }
 
+RingReader::Next RingReader::found_corrupt() noexcept {
+  // Said in our slot too, for status (stellad names the reader and the position): the
+  // client gets Errc::corrupt, and nobody else would know.
+  if (slot_ptr_ != nullptr && slot_ptr_->corrupt_at.load(mo_relaxed) == 0) {
+    slot_ptr_->corrupt_at.store(cursor_ + 1, mo_relaxed);
+  }
+  return Next::corrupt;
+}
+
+void RingReader::check_own_cursor() noexcept {
+  // Our slot's cursor is what we published, unless bytes were written over it. Then put ours
+  // back; and if writers, misled, have already run more than a lap past it (only damage lets
+  // them in Block mode), what we had not read is gone: go on from the oldest record, counting
+  // the loss, instead of waiting for a record that will never come.
+  ReaderSlot& s = *slot_ptr_;
+  if (s.cursor.load(mo_relaxed) == published_) return;
+  s.cursor.store(published_, mo_release);
+  if (view_.control->tail.load(mo_acquire) > cursor_ + view_.geo.capacity) resync();
+}
+
 void RingReader::resync() noexcept {
   const std::uint64_t t = view_.control->tail.load(mo_acquire);
   const std::uint64_t target = oldest_start(t, view_.geo.capacity);
@@ -256,7 +277,7 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
   // the ring is corrupt (a fuzzed tail far ahead of garbage padding).
   std::uint64_t budget = g.capacity / kRecordAlignment + 64;
   for (;;) {
-    if (pending_corrupt_ || budget-- == 0) return Next::corrupt;
+    if (pending_corrupt_ || budget-- == 0) return found_corrupt();
     if (cursor_ >= cached_tail_) {
       cached_tail_ = c.tail.load(mo_acquire);  // pairs with the writers' fetch_add (release)
       if (cursor_ >= cached_tail_) return Next::empty;
@@ -310,7 +331,7 @@ RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out,
       resync();
       continue;
     }
-    if (!sane) return Next::corrupt;
+    if (!sane) return found_corrupt();
     if (type != RecordType::message) {
       if (type == RecordType::abandoned) ++skipped_;
       cursor_ += size;
@@ -364,6 +385,7 @@ ReadStatus RingReader::wait_loop(std::optional<nanoseconds> timeout, bool copy, 
         stuck_since = now;
       } else if (now - stuck_since >= options_.timing.recovery_timeout) {
         recover(view_);  // its writer may have died between reserving and committing
+        check_own_cursor();
         stuck_since = now;
       }
     }

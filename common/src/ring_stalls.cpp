@@ -30,10 +30,14 @@ struct Candidate {
 
 std::string Stall::describe() const {
   if (kind == Kind::ring_stuck) {
-    return "the oldest unread position " + std::to_string(position) + " has held no record for " + seconds_text(held) +
-           " and no writer claims it (its memory written over?)";
+    return "stuck: the oldest unread position " + std::to_string(position) + " has held no record for " +
+           seconds_text(held) + " and no writer claims it (its memory written over?)";
   }
-  std::string out = "writer pid " + std::to_string(pid) + " (slot " + std::to_string(slot) +
+  if (kind == Kind::reader_found_corrupt) {
+    return "corrupt: reader pid " + std::to_string(pid) + " (slot " + std::to_string(slot) +
+           ") found bytes that are no record at position " + std::to_string(position) + "; its reads fail";
+  }
+  std::string out = "stalled: writer pid " + std::to_string(pid) + " (slot " + std::to_string(slot) +
                     ") has held an unfinished record at position " + std::to_string(position) + " (" +
                     std::to_string(size) + " bytes) for " + seconds_text(held) + "; readers wait behind it";
   if (waiting_writers > 0) out += ", and " + std::to_string(waiting_writers) + " writer(s)";
@@ -46,11 +50,15 @@ std::vector<Stall> StallWatch::observe(const RingView& v, std::chrono::steady_cl
   if (writers_.size() != g.max_writers) writers_.assign(g.max_writers, Seen{});
   const std::uint64_t tail = v.control->tail.load(mo_acquire);
 
+  std::vector<Stall> out;
   std::uint64_t min_cursor = kNoPosition;
   for (std::uint32_t i = 0; i < g.max_readers; ++i) {
     const ReaderSlot& r = v.readers[i];
     if (owner_state(r.owner.load(mo_acquire)) != SlotState::active) continue;
     min_cursor = std::min(min_cursor, r.cursor.load(mo_acquire));
+    if (const std::uint64_t bad = r.corrupt_at.load(mo_relaxed); bad != 0) {
+      out.push_back(Stall{Stall::Kind::reader_found_corrupt, i, r.pid.load(mo_relaxed), bad - 1, 0, nanoseconds(0), 0});
+    }
   }
 
   // Live writers whose outstanding reservation has not changed for `threshold`.
@@ -89,7 +97,6 @@ std::vector<Stall> StallWatch::observe(const RingView& v, std::chrono::steady_cl
                              std::chrono::duration_cast<nanoseconds>(now - seen.since)});
   }
 
-  std::vector<Stall> out;
   // A held reservation that would overwrite an older held one a lap behind waits for it:
   // report the older one, counting those behind it.
   for (const Candidate& c : held) {
@@ -104,10 +111,15 @@ std::vector<Stall> StallWatch::observe(const RingView& v, std::chrono::steady_cl
     out.push_back(s);
   }
 
-  // The oldest unread position: unpublished, within a lap of the tail, and no writer's.
+  // The oldest unread position: unpublished and no writer's; in Overwrite mode also within
+  // a lap of the tail (a reader further behind is lapped and jumps), in Block mode at any
+  // distance (nothing may overwrite it, so a tail beyond it by more is damage too).
   bool stuck = false;
-  if (out.empty() && !writer_in_window_below_oldest && min_cursor != kNoPosition && min_cursor < tail &&
-      tail - min_cursor <= g.capacity && min_cursor % kRecordAlignment == 0) {
+  const bool held_by_writer = std::any_of(out.begin(), out.end(), [](const Stall& x) {
+    return x.kind == Stall::Kind::writer_holds_record;
+  });
+  if (!held_by_writer && !writer_in_window_below_oldest && min_cursor != kNoPosition && min_cursor < tail &&
+      (g.block() || tail - min_cursor <= g.capacity) && min_cursor % kRecordAlignment == 0) {
     const RecordHeader* h = v.header_at(min_cursor);
     stuck = h->stamp.load(mo_acquire) != stamp_of(min_cursor);
     for (std::uint32_t i = 0; stuck && i < g.max_writers; ++i) {

@@ -65,12 +65,22 @@ bool resolve_given_up(const RingView& v, std::uint32_t idx) noexcept {
   WriterSlot& s = v.writers[idx];
   std::uint64_t g = s.given_up_pos.load(mo_acquire);
   if (g == kNoPosition) return true;
-  if ((g & kResolving) != 0) return false;  // someone else is filling it
   const std::uint64_t size = s.given_up_size.load(mo_relaxed);
-  if (size == 0 || size > v.geo.capacity / 2) return false;  // garbage: leave it to expire
-  const std::uint64_t end = g + size;
   const RingControl& c = *v.control;
   const std::uint64_t t = c.tail.load(mo_acquire);
+  const std::uint64_t at = g & ~kResolving;
+  // Not a reservation anyone gave up (bytes written over the slot: a given-up reservation
+  // lies below the tail, aligned, at most half the ring), or one being filled that a whole
+  // lap has passed since (its resolver died): drop it, or it would hold every writer back
+  // for good. Had it been real, its space stays unpublished: readers stop there, and status
+  // reports the ring stuck.
+  const bool impossible = size == 0 || size > v.geo.capacity / 2 || size % kRecordAlignment != 0 ||
+                          at % kRecordAlignment != 0 || at >= t;
+  if (impossible || ((g & kResolving) != 0 && t >= at + size + v.geo.capacity)) {
+    return s.given_up_pos.compare_exchange_strong(g, kNoPosition, mo_acq_rel);
+  }
+  if ((g & kResolving) != 0) return false;  // someone else is filling it
+  const std::uint64_t end = g + size;
   // A later lap already covers it: nobody reads it any more. In Overwrite mode readers still
   // behind it are lapped; in Block mode tail may run up to a lap ahead of the slowest reader
   // (reservations waiting for space), so every reader must also be past it.

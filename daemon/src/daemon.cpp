@@ -119,7 +119,7 @@ protocol::StatusReport assess(protocol::DaemonReport daemon, std::vector<protoco
     const std::string seg = "segment '" + s.name + "': ";
     if (s.state == "refused") r.problems.push_back(seg + "refused: " + s.detail);
     if (s.state == "missing") r.problems.push_back(seg + "missing: " + s.detail);
-    for (const std::string& stall : s.stalls) r.problems.push_back(seg + "stalled: " + stall);
+    for (const std::string& stall : s.stalls) r.problems.push_back(seg + stall);
     for (const protocol::ReaderReport& x : s.readers) {
       if (x.evicted) r.problems.push_back(seg + "reader pid " + std::to_string(x.pid) + " was evicted (stalled)");
       if (x.lagging) {

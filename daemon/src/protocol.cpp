@@ -523,7 +523,7 @@ std::string render_table(const StatusReport& r) {
     print_row(rows[i]);
     const SegmentReport& s = r.segments[i];
     if (!s.detail.empty()) out << "    " << s.detail << "\n";
-    for (const std::string& stall : s.stalls) out << "    STALLED: " << stall << "\n";
+    for (const std::string& stall : s.stalls) out << "    ! " << stall << "\n";
     for (const WriterReport& w : s.writers) {
       out << "    writer  slot " << w.slot << "  pid " << w.pid << "  written " << w.messages_written << "\n";
     }

@@ -74,8 +74,8 @@ void Reaper::reap_ring(ManagedSegment& m, const ReaperSettings& s, ReapTotals& t
   for (const ring::Stall& st : m.stall_watch.observe(m.view, Clock::now(), s.recovery_timeout)) {
     stalls.push_back(st.describe());
   }
-  if (!stalls.empty() && m.stalls.empty()) spdlog::warn("segment '{}': stalled: {}", m.config.name, stalls.front());
-  if (stalls.empty() && !m.stalls.empty()) spdlog::info("segment '{}': no longer stalled", m.config.name);
+  if (!stalls.empty() && m.stalls.empty()) spdlog::warn("segment '{}': {}", m.config.name, stalls.front());
+  if (stalls.empty() && !m.stalls.empty()) spdlog::info("segment '{}': no longer stalled or stuck", m.config.name);
   m.stalls = std::move(stalls);
   if (!rep.changed()) return;
   ++m.daemon_recoveries;

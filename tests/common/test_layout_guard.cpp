@@ -75,6 +75,7 @@ TEST_CASE("ring layout matches version 3 (version 2 plus the slots' liveness tok
   CHECK(offsetof(ReaderSlot, sleeping) == 56);
   CHECK(offsetof(ReaderSlot, records_skipped) == 64);
   CHECK(offsetof(ReaderSlot, token) == 72);
+  CHECK(offsetof(ReaderSlot, corrupt_at) == 80);
   CHECK(sizeof(WriterSlot) == 128);
   CHECK(offsetof(WriterSlot, owner) == 0);
   CHECK(offsetof(WriterSlot, pid) == 8);

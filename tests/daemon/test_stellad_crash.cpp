@@ -243,7 +243,7 @@ TEST_CASE("a live writer stopped inside a record: status names it, a write with 
                       << " ms after the stop (bound: recovery_timeout 200 ms + 2 x reap interval 20 ms, plus load)");
   const auto table = test::run_command(STELLAD, {"status", "--socket", d.socket()});
   CHECK(table.exit_code == 1);
-  CHECK(table.out.find("STALLED: " + who) != std::string::npos);
+  CHECK(table.out.find("! stalled: " + who) != std::string::npos);
   CHECK(d.log_contains("segment '" + ring + "': stalled: " + who));
   CHECK(d.segment(ring)->counters.records_repaired == 0);  // alive: nothing taken from it
 

@@ -217,6 +217,8 @@ class RingReader {
   bool skip_given_up() noexcept;
   [[nodiscard]] std::uint64_t skip_marks() const noexcept;
   void resync() noexcept;
+  void check_own_cursor() noexcept;
+  Next found_corrupt() noexcept;
   void count_message(std::uint64_t word, std::uint64_t writer_seq) noexcept;
   void account_writers_below(std::uint64_t position) noexcept;
   void register_slot();
@@ -274,10 +276,11 @@ struct Stall {
   enum class Kind : std::uint8_t {
     writer_holds_record,  // a live writer has not finished a record it reserved: readers wait behind it
     ring_stuck,           // the oldest unread position holds no record and no writer claims it
+    reader_found_corrupt, // a reader met bytes that are no record (its reads fail with corrupt)
   };
   Kind kind;
-  std::uint32_t slot;     // the writer's slot (writer_holds_record)
-  std::uint64_t pid;      // the writer's pid, as it numbers itself (information only)
+  std::uint32_t slot;     // the writer's (or reader's) slot
+  std::uint64_t pid;      // its pid, as it numbers itself (information only)
   std::uint64_t position;
   std::uint64_t size;     // of the held reservation
   nanoseconds held;       // how long it has been so, as far as this watcher has seen

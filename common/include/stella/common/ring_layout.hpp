@@ -161,7 +161,10 @@ struct alignas(kCacheLine) ReaderSlot {
   /// The owner's liveness token (platform/liveness.hpp), stored while claiming: whether the
   /// owner is alive is decided by it alone; pid and start time are for status.
   std::atomic<std::uint64_t> token;
-  std::uint8_t reserved1[kCacheLine - 16];
+  /// 1 + the position where this reader found bytes that are no record (its reads then fail
+  /// with corrupt), 0 if it has not: for status.
+  std::atomic<std::uint64_t> corrupt_at;
+  std::uint8_t reserved1[kCacheLine - 24];
 };
 static_assert(sizeof(ReaderSlot) == 2 * kCacheLine, "reader slots never share a cache line");
 static_assert(offsetof(ReaderSlot, cursor) == 8);

@@ -135,8 +135,10 @@ struct SegmentReport {
   RecoveryCounters counters;
   std::uint64_t daemon_recoveries = 0;     // reaper passes of this stellad that repaired something here
   std::uint64_t last_recovery_unix_ns = 0; // 0: never
-  // Appended: what live processes hold up in this ring right now, one sentence each (a
-  // writer stopped inside a record, a ring that does not move); older daemons send none.
+  // Appended: what holds this ring up right now, one sentence each, starting with its kind:
+  // "stalled: " (a live writer stopped inside a record), "stuck: " (the oldest unread
+  // position holds no record that any writer claims), "corrupt: " (a reader met bytes that
+  // are no record); older daemons send none.
   std::vector<std::string> stalls;
   friend bool operator==(const SegmentReport&, const SegmentReport&) = default;
 };
