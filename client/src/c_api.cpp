@@ -43,15 +43,20 @@ STELLA_CHECK_CODE(STELLA_SLOTS_FULL, slots_full);
 STELLA_CHECK_CODE(STELLA_INVALID_ARGUMENT, invalid_argument);
 STELLA_CHECK_CODE(STELLA_IO, io);
 STELLA_CHECK_CODE(STELLA_EVICTED, evicted);
+STELLA_CHECK_CODE(STELLA_TYPE_MISMATCH, type_mismatch);
 #undef STELLA_CHECK_CODE
 // The last Errc: a code appended to Errc needs a C code too (and this check moved).
-static_assert(static_cast<int>(stella::Errc::evicted) + 1 == STELLA_EVICTED && STELLA_EVICTED < STELLA_WOULD_BLOCK);
+static_assert(static_cast<int>(stella::Errc::type_mismatch) + 1 == STELLA_TYPE_MISMATCH &&
+              STELLA_TYPE_MISMATCH < STELLA_WOULD_BLOCK);
 
 // Layouts bindings copy (.NET StructLayout, Python ctypes-free but documented): keep them fixed.
 static_assert(sizeof(stella_permissions) == 24);
-static_assert(sizeof(stella_ring_options) == 48 && offsetof(stella_ring_options, permissions) == 24);
-static_assert(sizeof(stella_reader_options) == 24);
-static_assert(sizeof(stella_blob_options) == 32);
+// `schema` was appended to the three option structs: callers built before it pass a smaller
+// struct_size, and merge_options leaves it NULL (untyped) for them.
+static_assert((sizeof(stella_ring_options) == 56 && offsetof(stella_ring_options, permissions) == 24) ||
+              sizeof(void*) != 8);
+static_assert(sizeof(stella_reader_options) == 32 || sizeof(void*) != 8);
+static_assert(sizeof(stella_blob_options) == 40 || sizeof(void*) != 8);
 static_assert(sizeof(stella_view) == 24 || sizeof(void*) != 8);
 
 struct stella_writer {
@@ -197,7 +202,7 @@ const char* stella_status_name(int status) {
     case STELLA_INTERNAL: return "internal";
     default: break;
   }
-  if (status >= STELLA_INVALID_NAME && status <= STELLA_EVICTED) {
+  if (status >= STELLA_INVALID_NAME && status <= STELLA_TYPE_MISMATCH) {
     return stella::to_string(static_cast<Errc>(status - 1)).data();  // literals: NUL-terminated
   }
   return "unknown";
@@ -253,6 +258,7 @@ int stella_writer_open(const char* name, stella_mode mode, size_t capacity, stel
     ro.spin_iterations = o.spin_iterations;
     ro.recovery_timeout = std::chrono::nanoseconds(o.recovery_timeout_ns);
     ro.permissions = permissions_of(o.permissions);
+    if (o.schema != nullptr) ro.schema = o.schema;
     const auto b = behavior == STELLA_BLOCK ? stella::WriteBehavior::Block : stella::WriteBehavior::Overwrite;
     *out = new stella_writer{stella::MultiWriterCircularBuffer(seg, *m, capacity, b, ro), std::nullopt, 0};
     return STELLA_OK;
@@ -384,6 +390,7 @@ int stella_reader_open(const char* name, const stella_reader_options* options, s
     ro.start = o.start == STELLA_START_LATEST ? stella::StartPosition::Latest : stella::StartPosition::Oldest;
     ro.spin_iterations = o.spin_iterations;
     ro.recovery_timeout = std::chrono::nanoseconds(o.recovery_timeout_ns);
+    if (o.schema != nullptr) ro.schema = o.schema;
     stella::LockFreeBufferReader reader(seg, ro);
     const std::size_t max_message = reader.max_message_size();
     *out = new stella_reader{std::move(reader), max_message, false, 0};
@@ -533,6 +540,7 @@ int stella_blob_open(const char* name, stella_mode mode, size_t capacity, const 
     stella::SharedMemoryOptions so;
     so.read_only = o.read_only != 0;
     so.permissions = permissions_of(o.permissions);
+    if (o.schema != nullptr) so.schema = o.schema;
     *out = new stella_blob{stella::SharedMemory(seg, *m, capacity, so), std::nullopt, {}};
     return STELLA_OK;
   });

@@ -27,6 +27,7 @@ Segment create_ring(std::string_view name, std::size_t capacity, WriteBehavior b
   p.max_readers = o.max_readers;
   p.max_writers = o.max_writers;
   p.behavior = behavior == WriteBehavior::Block ? ring::WriteBehavior::block : ring::WriteBehavior::overwrite;
+  p.schema = o.schema;
   return ring::create_segment(name, p, o.permissions);
 }
 
@@ -35,6 +36,7 @@ Segment create_ring(std::string_view name, std::size_t capacity, WriteBehavior b
 MultiWriterCircularBuffer::MultiWriterCircularBuffer(std::string_view name, SharedMemoryMode mode,
                                                      std::size_t capacity, WriteBehavior behavior,
                                                      const RingOptions& options) {
+  check_schema_tag(name, options.schema);
   switch (mode) {
     case SharedMemoryMode::Create:
       segment_ = create_ring(name, capacity, behavior, options);
@@ -51,6 +53,7 @@ MultiWriterCircularBuffer::MultiWriterCircularBuffer(std::string_view name, Shar
       }
       break;
   }
+  require_schema(segment_.name(), segment_.schema(), options.schema);
   writer_ = std::make_unique<ring::RingWriter>(ring::attach(segment_),
                                                timing_of(options.recovery_timeout, options.spin_iterations));
 }
@@ -115,6 +118,7 @@ std::optional<MultiWriterCircularBuffer::Claim> MultiWriterCircularBuffer::try_c
 }
 
 const std::string& MultiWriterCircularBuffer::name() const noexcept { return segment_.name(); }
+std::string_view MultiWriterCircularBuffer::schema() const noexcept { return segment_.schema(); }
 std::size_t MultiWriterCircularBuffer::capacity() const noexcept { return writer_->view().geo.capacity; }
 std::size_t MultiWriterCircularBuffer::max_message_size() const noexcept {
   return writer_->view().geo.max_message;
@@ -138,6 +142,8 @@ bool MultiWriterCircularBuffer::remove(std::string_view name) { return platform:
 LockFreeBufferReader::LockFreeBufferReader(std::string_view name, const ReaderOptions& options) {
   // Readers write their own slot (cursor), so they map the segment read-write.
   segment_ = open_ring(name, platform::Access::read_write);
+  check_schema_tag(name, options.schema);
+  require_schema(segment_.name(), segment_.schema(), options.schema);
   ring::ReaderOptions ro;
   ro.start = options.start == StartPosition::Latest ? ring::StartPosition::latest : ring::StartPosition::oldest;
   ro.timing = timing_of(options.recovery_timeout, options.spin_iterations);
@@ -197,6 +203,7 @@ std::uint64_t LockFreeBufferReader::messages_read() const noexcept { return read
 std::uint64_t LockFreeBufferReader::messages_lost() const noexcept { return reader_->messages_lost(); }
 std::uint64_t LockFreeBufferReader::records_skipped() const noexcept { return reader_->records_skipped(); }
 const std::string& LockFreeBufferReader::name() const noexcept { return segment_.name(); }
+std::string_view LockFreeBufferReader::schema() const noexcept { return segment_.schema(); }
 // From the geometry kept privately at open (the mask), not re-read from the mapping.
 std::size_t LockFreeBufferReader::max_message_size() const noexcept {
   return static_cast<std::size_t>(reader_->view().geo.max_message);

@@ -21,7 +21,7 @@ std::unique_ptr<BlobSegment> open_or_create(std::string_view name, SharedMemoryM
   }
   switch (mode) {
     case SharedMemoryMode::Create:
-      return BlobSegment::create(name, capacity, options.permissions);
+      return BlobSegment::create(name, capacity, options.permissions, options.schema);
     case SharedMemoryMode::Open:
       return BlobSegment::open(name, access);
     case SharedMemoryMode::OpenOrCreate:
@@ -43,7 +43,7 @@ std::unique_ptr<BlobSegment> open_or_create(std::string_view name, SharedMemoryM
       if (e.code() != Errc::not_found || round >= 8) throw;
     }
     try {
-      return BlobSegment::create(name, capacity, options.permissions);
+      return BlobSegment::create(name, capacity, options.permissions, options.schema);
     } catch (const Error& e) {
       if (e.code() != Errc::already_exists || round >= 8) throw;
     }
@@ -54,7 +54,9 @@ std::unique_ptr<BlobSegment> open_or_create(std::string_view name, SharedMemoryM
 
 SharedMemory::SharedMemory(std::string_view name, SharedMemoryMode mode, std::size_t capacity,
                            const SharedMemoryOptions& options)
-    : blob_(open_or_create(name, mode, capacity, options)) {}
+    : blob_((check_schema_tag(name, options.schema), open_or_create(name, mode, capacity, options))) {
+  require_schema(blob_->name(), blob_->schema(), options.schema);
+}
 
 SharedMemory::SharedMemory(std::unique_ptr<BlobSegment> blob) : blob_(std::move(blob)) {}
 
@@ -74,6 +76,7 @@ BlobSegment& SharedMemory::blob() const {
 }
 
 const std::string& SharedMemory::name() const { return blob().name(); }
+std::string_view SharedMemory::schema() const { return blob().schema(); }
 std::size_t SharedMemory::capacity() const { return static_cast<std::size_t>(blob().capacity()); }
 bool SharedMemory::read_only() const { return blob().read_only(); }
 std::uint64_t SharedMemory::generation() const { return blob().generation(); }

@@ -56,7 +56,7 @@ BlobSegment::BlobSegment(Segment segment, std::uint64_t capacity, platform::Acce
     : segment_(std::move(segment)), capacity_(capacity), stride_(blob_slot_stride(capacity)), access_(access) {}
 
 std::unique_ptr<BlobSegment> BlobSegment::create(std::string_view name, std::uint64_t capacity,
-                                                 const platform::Permissions& perms) {
+                                                 const platform::Permissions& perms, std::string_view schema) {
   const std::string seg(name);
   if (capacity == 0) throw Error(Errc::invalid_argument, seg, "a blob capacity must be at least 1 byte");
   if (capacity > kBlobMaxCapacity) {
@@ -69,6 +69,7 @@ std::unique_ptr<BlobSegment> BlobSegment::create(std::string_view name, std::uin
   spec.area_size = blob_area_size(capacity);
   spec.params[kBlobParamCapacity] = capacity;
   spec.params[kBlobParamSlotStride] = blob_slot_stride(capacity);
+  spec.schema = schema;
   // Only writers write a blob: reader_gid gets read-only access to it, whatever was asked.
   platform::Permissions object_perms = perms;
   object_perms.written_by = platform::ObjectWriters::writers;

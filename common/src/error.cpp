@@ -25,6 +25,7 @@ std::string_view to_string(Errc code) noexcept {
     case Errc::invalid_argument: return "invalid_argument";
     case Errc::io: return "io";
     case Errc::evicted: return "evicted";
+    case Errc::type_mismatch: return "type_mismatch";
   }
   return "unknown";
 }

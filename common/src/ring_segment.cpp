@@ -90,6 +90,7 @@ Segment create_segment(std::string_view name, const RingParams& p, const platfor
   spec.params[1] = p.max_readers;
   spec.params[2] = p.max_writers;
   spec.params[3] = static_cast<std::uint64_t>(p.behavior);
+  spec.schema = p.schema;
   Segment seg = Segment::create(name, spec, perms);
   initialize(seg.area(), seg.area_size(), p);
   seg.publish();  // release: the initialised control block is visible to openers
@@ -118,7 +119,7 @@ RingView attach_area(std::string_view name, std::byte* area, std::uint64_t area_
     throw corrupt("slot counts out of range");
   }
   if (behavior > 1) throw corrupt("unknown write behavior " + std::to_string(behavior));
-  RingParams p{capacity, max_readers, max_writers, static_cast<WriteBehavior>(behavior)};
+  RingParams p{capacity, max_readers, max_writers, static_cast<WriteBehavior>(behavior), {}};
   if (reader_off != sizeof(RingControl) || writer_off != reader_off + std::uint64_t{max_readers} * sizeof(ReaderSlot) ||
       data_off != writer_off + std::uint64_t{max_writers} * sizeof(WriterSlot) || area_size(p) > area_bytes) {
     throw corrupt("slot or data offsets inconsistent with the sizes");

@@ -30,15 +30,50 @@ std::uint64_t round_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / 
 }  // namespace
 
 std::uint64_t header_checksum(const SegmentHeader& header) noexcept {
-  unsigned char bytes[offsetof(SegmentHeader, checksum)];
+  unsigned char bytes[sizeof(SegmentHeader)];
   std::memcpy(bytes, &header, sizeof bytes);
   std::memset(bytes + offsetof(SegmentHeader, layout_version), 0, sizeof(std::uint32_t));
   std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char b : bytes) {
-    h ^= b;
+  for (std::size_t i = 0; i < sizeof bytes; ++i) {
+    if (i >= offsetof(SegmentHeader, checksum) && i < offsetof(SegmentHeader, checksum) + sizeof(std::uint64_t)) continue;
+    h ^= bytes[i];
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+namespace {
+bool schema_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == ':' || c == '@' || c == '/' || c == '+' || c == '-';
+}
+std::string quoted_tag(std::string_view tag) { return tag.empty() ? std::string("no type") : "type '" + std::string(tag) + "'"; }
+}  // namespace
+
+void check_schema_tag(std::string_view segment, std::string_view tag) {
+  if (tag.size() > kMaxSchemaLength) {
+    throw Error(Errc::invalid_argument, std::string(segment),
+                "type tag '" + std::string(tag) + "' is " + std::to_string(tag.size()) + " characters; at most " +
+                    std::to_string(kMaxSchemaLength));
+  }
+  for (const char c : tag) {
+    if (!schema_char(c)) {
+      throw Error(Errc::invalid_argument, std::string(segment),
+                  "type tag '" + std::string(tag) + "' holds a character other than [A-Za-z0-9._:@/+-]");
+    }
+  }
+}
+
+void require_schema(std::string_view segment, std::string_view carried, std::string_view expected) {
+  if (expected.empty() || carried == expected) return;
+  throw Error(Errc::type_mismatch, std::string(segment),
+              "carries " + quoted_tag(carried) + ", but this " + quoted_tag(expected) + " was asked for");
+}
+
+std::string_view Segment::schema() const noexcept {
+  std::size_t n = 0;
+  while (n < kMaxSchemaLength && header_.schema[n] != '\0') ++n;
+  return std::string_view(header_.schema, n);
 }
 
 Segment::Segment(platform::MappedObject object) : object_(std::move(object)) {
@@ -59,6 +94,7 @@ Segment& Segment::operator=(Segment&& other) noexcept {
 }
 
 Segment Segment::create(std::string_view name, const SegmentSpec& spec, const platform::Permissions& perms) {
+  check_schema_tag(name, spec.schema);  // before anything is created
   const std::uint64_t area_offset = round_up(sizeof(SegmentHeader), spec.area_alignment);
   const std::uint64_t total = area_offset + spec.area_size;
   if (spec.area_size == 0) throw Error(Errc::invalid_argument, std::string(name), "segment capacity must be > 0");
@@ -71,6 +107,7 @@ Segment Segment::create(std::string_view name, const SegmentSpec& spec, const pl
   h->area_offset = area_offset;
   h->area_size = spec.area_size;
   for (int i = 0; i < 4; ++i) h->params[i] = spec.params[i];
+  std::memcpy(h->schema, spec.schema.data(), spec.schema.size());
   const auto me = platform::current_process();
   h->creator_pid = me.pid;
   h->creator_start_time = me.start_time;
@@ -109,6 +146,15 @@ void Segment::validate(std::string_view name, const void* bytes, std::size_t siz
   if (h.kind != static_cast<std::uint32_t>(expected)) {
     throw Error(Errc::wrong_kind, seg,
                 "is a " + kind_name(h.kind) + " segment, expected a " + std::string(to_string(expected)));
+  }
+  // The tag: allowed characters, then NUL padding only (so it is always printable).
+  for (std::size_t i = 0, end = kMaxSchemaLength; i < kMaxSchemaLength; ++i) {
+    const char c = h.schema[i];
+    if (c == '\0') {
+      end = i;
+    } else if (i > end || !schema_char(c)) {
+      throw Error(Errc::corrupt, seg, "corrupt header (type tag)");
+    }
   }
   if (h.area_offset < sizeof(SegmentHeader) || h.area_offset > h.total_size ||
       h.area_size > h.total_size - h.area_offset) {

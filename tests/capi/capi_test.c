@@ -545,16 +545,59 @@ static void test_status_names(void) {
   static const char* const expected[] = {
       "ok", "invalid_name", "not_found", "already_exists", "truncated", "bad_magic", "version_mismatch",
       "wrong_kind", "corrupt", "no_space", "permission_denied", "value_too_large", "empty", "serialization",
-      "timeout", "slots_full", "invalid_argument", "io", "evicted"};
-  for (int i = 0; i <= STELLA_EVICTED; ++i) CHECK(strcmp(stella_status_name(i), expected[i]) == 0);
+      "timeout", "slots_full", "invalid_argument", "io", "evicted", "type_mismatch"};
+  for (int i = 0; i <= STELLA_TYPE_MISMATCH; ++i) CHECK(strcmp(stella_status_name(i), expected[i]) == 0);
   CHECK(strcmp(stella_status_name(STELLA_WOULD_BLOCK), "would_block") == 0);
   CHECK(strcmp(stella_status_name(STELLA_BUFFER_TOO_SMALL), "buffer_too_small") == 0);
   CHECK(strcmp(stella_status_name(STELLA_OVERWRITTEN), "overwritten") == 0);
   CHECK(strcmp(stella_status_name(STELLA_OUT_OF_MEMORY), "out_of_memory") == 0);
   CHECK(strcmp(stella_status_name(STELLA_INTERNAL), "internal") == 0);
-  CHECK(strcmp(stella_status_name(19), "unknown") == 0);
+  CHECK(strcmp(stella_status_name(20), "unknown") == 0);
   CHECK(strcmp(stella_status_name(-1), "unknown") == 0);
   CHECK(strlen(stella_version()) >= 5);
+}
+
+/* Typed channels: options.schema is stored by STELLA_CREATE and required by typed opens. */
+static void test_typed(void) {
+  const char* name = unique_name("typed");
+  stella_ring_options wo;
+  stella_ring_options_init(&wo);
+  CHECK(wo.schema == NULL);
+  wo.schema = "market.Quote@2";
+  stella_writer* w = NULL;
+  CHECK_STATUS(stella_writer_open(name, STELLA_CREATE, 4096, STELLA_OVERWRITE, &wo, &w), STELLA_OK);
+  stella_reader_options ro;
+  stella_reader_options_init(&ro);
+  ro.schema = "market.Quote@2";
+  stella_reader* same = NULL;
+  CHECK_STATUS(stella_reader_open(name, &ro, &same), STELLA_OK);
+  stella_reader* untyped = NULL;
+  CHECK_STATUS(stella_reader_open(name, NULL, &untyped), STELLA_OK);
+  ro.schema = "market.Quote@3";
+  stella_reader* other = NULL;
+  CHECK_STATUS(stella_reader_open(name, &ro, &other), STELLA_TYPE_MISMATCH);
+  CHECK(other == NULL);
+  check_message_names(name, STELLA_TYPE_MISMATCH);
+  CHECK(strstr(stella_last_error_message(), "carries type 'market.Quote@2', but this type 'market.Quote@3'") != NULL);
+  wo.schema = "bad tag";
+  stella_writer* bad = NULL;
+  CHECK_STATUS(stella_writer_open(unique_name("badtag"), STELLA_CREATE, 4096, STELLA_OVERWRITE, &wo, &bad),
+               STELLA_INVALID_ARGUMENT);
+  stella_reader_close(untyped);
+  stella_reader_close(same);
+  stella_writer_close(w);
+
+  const char* blob_name = unique_name("typedblob");
+  stella_blob_options bo;
+  stella_blob_options_init(&bo);
+  bo.schema = "config.Limits@1";
+  stella_blob* b = NULL;
+  CHECK_STATUS(stella_blob_open(blob_name, STELLA_CREATE, 64, &bo, &b), STELLA_OK);
+  bo.schema = "config.Limits@2";
+  stella_blob* b2 = NULL;
+  CHECK_STATUS(stella_blob_open(blob_name, STELLA_OPEN, 0, &bo, &b2), STELLA_TYPE_MISMATCH);
+  check_message_names(blob_name, STELLA_TYPE_MISMATCH);
+  stella_blob_close(b);
 }
 
 int main(int argc, char** argv) {
@@ -577,6 +620,7 @@ int main(int argc, char** argv) {
   test_damaged_segments();
   test_ring_operations();
   test_blob_errors();
+  test_typed();
   test_blob_ping_pong();
   test_writers_to_reader(peer_path);
   test_writer_to_reader_process(peer_path);

@@ -12,10 +12,10 @@
 
 using namespace stella;
 
-static_assert(kLayoutVersion == 3,
+static_assert(kLayoutVersion == 4,
               "kLayoutVersion changed: record the new layout's offsets below for the new version");
 
-TEST_CASE("segment header layout matches version 3 (unchanged since 1)") {
+TEST_CASE("segment header layout matches version 4 (version 1 plus the type tag, which the checksum covers)") {
   CHECK(sizeof(SegmentHeader) == 128);
   CHECK(offsetof(SegmentHeader, magic) == 0);
   CHECK(offsetof(SegmentHeader, layout_version) == 8);
@@ -28,10 +28,12 @@ TEST_CASE("segment header layout matches version 3 (unchanged since 1)") {
   CHECK(offsetof(SegmentHeader, creator_start_time) == 80);
   CHECK(offsetof(SegmentHeader, created_unix_ns) == 88);
   CHECK(offsetof(SegmentHeader, checksum) == 96);
+  CHECK(offsetof(SegmentHeader, schema) == 104);
+  CHECK(kMaxSchemaLength == 24);
   CHECK(kSegmentMagic == 0x6D5E414C4C455453ull);
 }
 
-TEST_CASE("ring layout matches version 3 (version 2 plus the slots' liveness tokens)") {
+TEST_CASE("ring layout matches version 4 (unchanged since 3: version 2 plus the slots' liveness tokens)") {
   using namespace stella::ring;
   CHECK(sizeof(RecordHeader) == 16);
   CHECK(offsetof(RecordHeader, word) == 0);
@@ -90,7 +92,7 @@ TEST_CASE("ring layout matches version 3 (version 2 plus the slots' liveness tok
   CHECK(offsetof(WriterSlot, token) == 80);
 }
 
-TEST_CASE("blob layout matches version 3 (unchanged since 1)") {
+TEST_CASE("blob layout matches version 4 (unchanged since 1)") {
   CHECK(sizeof(BlobControl) == 64);
   CHECK(sizeof(BlobSlotHeader) == 64);
   CHECK(offsetof(BlobSlotHeader, sequence) == 0);

@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   if (header_flags & 32) h.kind = in.ConsumeIntegralInRange<std::uint32_t>(0, 3);
   if (header_flags & 64) {
     // Any version but 0: an unpublished header (0) makes open() wait for its creator.
-    h.layout_version.store(in.ConsumeIntegralInRange<std::uint32_t>(1, 4), std::memory_order_relaxed);
+    h.layout_version.store(in.ConsumeIntegralInRange<std::uint32_t>(1, 5), std::memory_order_relaxed);
   }
   h.checksum = stella::header_checksum(h);
   if (header_flags & 128) h.checksum ^= in.ConsumeIntegral<std::uint64_t>() | 1;

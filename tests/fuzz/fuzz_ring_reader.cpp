@@ -121,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     return 0;
   }
   const std::uint64_t capacity = view.geo.capacity;
-  if (ring::area_size({capacity, view.geo.max_readers, view.geo.max_writers, view.geo.behavior}) > area_bytes ||
+  if (ring::area_size({capacity, view.geo.max_readers, view.geo.max_writers, view.geo.behavior, {}}) > area_bytes ||
       view.data + capacity > area.get() + area_bytes) {
     std::abort();  // attach_area accepted a geometry larger than the area
   }

@@ -50,7 +50,7 @@ TEST_CASE("regression A: a reader opening at the oldest record of a ring whose t
   // tail_intent more than a lap past head; v2 has neither: the tail alone places it).
   const int code = run_in_child(
       [] {
-        Area a({4096, 1, 1, ring::WriteBehavior::overwrite});
+        Area a({4096, 1, 1, ring::WriteBehavior::overwrite, {}});
         ring::RingView v = ring::attach_area("bug-a", a.bytes, a.size);
         v.control->tail.store(3 * 4096 + 64);
         // Either the reader's constructor refuses the ring (Error corrupt), or reads say so.
@@ -75,7 +75,7 @@ TEST_CASE("regression B: a tail that is not on a record boundary (16 bytes) must
   // CPUs). Visible under -fsanitize=undefined (the ASan+UBSan build of scripts/test.sh).
   const int code = run_in_child(
       [] {
-        Area a({4096, 1, 1, ring::WriteBehavior::overwrite});
+        Area a({4096, 1, 1, ring::WriteBehavior::overwrite, {}});
         ring::RingView v = ring::attach_area("bug-b", a.bytes, a.size);
         v.control->tail.store(4096 + 4);
         // Either the reader's constructor refuses the ring (Error corrupt), or reads say so.
@@ -98,7 +98,7 @@ TEST_CASE("regression C: reading a zero-length message into an empty vector is n
   // a writer may commit an empty message. Visible under -fsanitize=undefined.
   const int code = run_in_child(
       [] {
-        Area a({4096, 1, 1, ring::WriteBehavior::overwrite});
+        Area a({4096, 1, 1, ring::WriteBehavior::overwrite, {}});
         ring::RingView v = ring::attach_area("bug-c", a.bytes, a.size);
         ring::RingWriter w(v, ring::Timing{});
         ring::RingReader r(v, quick(ring::StartPosition::oldest));

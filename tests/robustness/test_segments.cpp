@@ -132,7 +132,7 @@ TEST_CASE("truncated segments: shorter than the header says, or than the header 
   RawSegment::resize(f.blob, kBlobTotal - 1);
   expect_error([&] { open_blob(f.blob); }, Errc::truncated,
                prefix(f.blob) + "truncated: header says 576 bytes, the file has 575");
-  const std::uint64_t ring_total = 128 + stella::ring::area_size({4096, 32, 64, stella::ring::WriteBehavior::overwrite});
+  const std::uint64_t ring_total = 128 + stella::ring::area_size({4096, 32, 64, stella::ring::WriteBehavior::overwrite, {}});
   RawSegment::resize(f.ring, 4096);
   expect_error([&] { open_ring_reader(f.ring); }, Errc::truncated,
                prefix(f.ring) + "truncated: header says " + std::to_string(ring_total) + " bytes, the file has 4096");

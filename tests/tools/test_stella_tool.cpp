@@ -163,6 +163,24 @@ TEST_CASE("tail -f waits for new messages as a registered reader, and gives its 
   std::remove(out2.c_str());
 }
 
+TEST_CASE("ls shows a typed segment's type tag (issue 18, typed channels); untyped ones show none") {
+  const std::string typed = test::unique_name("tool-typed");
+  const std::string plain = test::unique_name("tool-plain");
+  test::SegmentCleanup cleanup({typed, plain});
+  RingOptions o;
+  o.schema = "market.Quote@2";
+  MultiWriterCircularBuffer t(typed, SharedMemoryMode::Create, 4096, WriteBehavior::Overwrite, o);
+  MultiWriterCircularBuffer p(plain, SharedMemoryMode::Create, 4096);
+  CHECK(segment_in_ls(typed)["schema"] == "market.Quote@2");
+  CHECK(segment_in_ls(plain)["schema"] == "");
+  const CommandResult table = tool({"ls", "--socket", "/nonexistent/stellad.sock"});
+  bool found = false;
+  for (const std::string& line : lines(table.out)) {
+    if (line.rfind(typed + " ", 0) == 0) found = line.find(" market.Quote@2 ") != std::string::npos;
+  }
+  CHECK(found);
+}
+
 TEST_CASE("ls and stat show kind, capacity, mode, owner, live and dead writers and readers, positions") {
   const std::string ring = test::unique_name("tool-ls");
   const std::string blob = test::unique_name("tool-lsb");

@@ -77,6 +77,7 @@ nlohmann::json slots_json(const std::vector<SlotRow>& rows, bool readers) {
 nlohmann::json info_json(const SegmentInfo& s) {
   nlohmann::json j{{"name", s.name},
                    {"kind", s.kind},
+                   {"schema", s.schema},
                    {"capacity", s.capacity},
                    {"permissions", config::format_mode(s.permissions)},
                    {"owner", user_name(s.uid)},
@@ -160,12 +161,13 @@ int cmd_ls(const LsOptions& o) {
     out_line(out.dump(2));
     return kOk;
   }
-  std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "CAPACITY", "MODE", "OWNER", "PERMS", "WRITERS",
-                                              "READERS", "WRITE POS", "MESSAGES", "STELLAD"}};
+  std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "TYPE", "CAPACITY", "MODE", "OWNER", "PERMS",
+                                              "WRITERS", "READERS", "WRITE POS", "MESSAGES", "STELLAD"}};
   for (const SegmentInfo& s : infos) {
     const bool ring = s.kind == "ring";
     const bool ok = s.problem.empty();
-    rows.push_back({s.name, s.kind, ok ? size_text(s.capacity) : "-", ring ? s.mode : "-",
+    rows.push_back({s.name, s.kind, s.schema.empty() ? "-" : s.schema, ok ? size_text(s.capacity) : "-",
+                    ring ? s.mode : "-",
                     user_name(s.uid) + ":" + group_name(s.gid), config::format_mode(s.permissions),
                     ring && ok ? slots_text(s.writers) : "-", ring && ok ? slots_text(s.readers) : "-",
                     ring && ok ? std::to_string(s.write_position) : (ok ? "gen " + std::to_string(s.generation) : "-"),
@@ -185,7 +187,9 @@ int cmd_tail(const TailOptions& o) {
   install_stop_signals();
   std::optional<LockFreeBufferReader> reader;
   try {
-    reader.emplace(o.ring, ReaderOptions{.start = o.from_latest ? StartPosition::Latest : StartPosition::Oldest});
+    ReaderOptions ro;
+    ro.start = o.from_latest ? StartPosition::Latest : StartPosition::Oldest;
+    reader.emplace(o.ring, ro);
   } catch (const std::exception& e) {
     fail_line("tail", e.what());
     return kFailed;

@@ -73,6 +73,7 @@ SegmentInfo inspect(std::string_view name) {
   const SegmentHeader& h = segment.header();
   info.creator_pid = h.creator_pid;
   info.created_unix_ns = h.created_unix_ns;
+  info.schema = std::string(segment.schema());
   try {
     const platform::ObjectAttributes a = segment.object().attributes();
     info.permissions = a.mode;

@@ -29,6 +29,7 @@ struct SegmentInfo {
   std::string problem;  // why it cannot be opened or validated; "" when fine
   std::uint64_t capacity = 0;
   std::string mode;     // rings: "overwrite" | "block"
+  std::string schema;   // the type tag ("" when untyped)
   std::uint32_t permissions = 0;
   std::uint32_t uid = 0, gid = 0;
   std::uint64_t size_bytes = 0;  // of the OS object

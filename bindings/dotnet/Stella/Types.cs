@@ -53,6 +53,7 @@ public enum StellaErrorCode
     InvalidArgument = 16,
     Io = 17,
     Evicted = 18,
+    TypeMismatch = 19,
     WouldBlock = 100,
     BufferTooSmall = 101,
     Overwritten = 102,

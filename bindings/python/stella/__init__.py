@@ -77,6 +77,7 @@ class Errc(enum.IntEnum):
     INVALID_ARGUMENT = 16
     IO = 17
     EVICTED = 18
+    TYPE_MISMATCH = 19
     WOULD_BLOCK = 100
     BUFFER_TOO_SMALL = 101
     OVERWRITTEN = 102

@@ -52,6 +52,11 @@ struct RingOptions {
   std::uint32_t spin_iterations = 20;
   /// Owner, group and mode of a segment this call creates (default 0660).
   platform::Permissions permissions{};
+  /// Typed channel: the payload type tag (up to 24 of [A-Za-z0-9._:@/+-], e.g. "market.Quote@2").
+  /// Create stores it in the segment's header; Open and OpenOrCreate, when it is not empty,
+  /// refuse a ring that carries another tag or none (Errc::type_mismatch, naming both). Empty:
+  /// untyped access, which opens any ring.
+  std::string schema;
 };
 
 /// The writer side. Many processes (and many instances) may write to one ring at once;
@@ -111,6 +116,8 @@ class STELLA_API MultiWriterCircularBuffer {
   [[nodiscard]] std::optional<Claim> try_claim(std::size_t size);
 
   /// The ring's name.
+  /// The ring's type tag ("" when untyped).
+  [[nodiscard]] std::string_view schema() const noexcept;
   [[nodiscard]] const std::string& name() const noexcept;
   /// Bytes of record data.
   [[nodiscard]] std::size_t capacity() const noexcept;
@@ -183,6 +190,9 @@ struct ReaderOptions {
   /// Waiting with no progress this long triggers crash recovery (a dead writer's record).
   std::chrono::nanoseconds recovery_timeout = std::chrono::seconds(1);
   std::uint32_t spin_iterations = 200;  ///< busy checks before a waiting reader sleeps on a futex
+  /// Typed channel: when not empty, refuse a ring whose type tag differs (Errc::type_mismatch,
+  /// naming both); see RingOptions::schema.
+  std::string schema;
 };
 
 /// Result of a read.
@@ -264,6 +274,8 @@ class STELLA_API LockFreeBufferReader {
   /// after a timeout, and those left unfinished by writers that died. Never counted as lost.
   [[nodiscard]] std::uint64_t records_skipped() const noexcept;
   /// The ring's name.
+  /// The ring's type tag ("" when untyped).
+  [[nodiscard]] std::string_view schema() const noexcept;
   [[nodiscard]] const std::string& name() const noexcept;
   /// The ring's largest message (capacity/2 - 16 bytes): a buffer this large holds any message.
   [[nodiscard]] std::size_t max_message_size() const noexcept;

@@ -47,6 +47,10 @@ struct SharedMemoryOptions {
   bool read_only = false;
   /// Owner, group and mode of a segment this call creates (default 0660).
   platform::Permissions permissions{};
+  /// Typed channel: the value's type tag (up to 24 of [A-Za-z0-9._:@/+-]). Create stores it;
+  /// Open and OpenOrCreate, when it is not empty, refuse a segment that carries another tag
+  /// or none (Errc::type_mismatch, naming both). Empty: untyped access, which opens any blob.
+  std::string schema;
 };
 
 /// One value shared between processes, through a named blob segment (see the file comment).
@@ -74,6 +78,8 @@ class STELLA_API SharedMemory {
 
   /// The segment's name.
   [[nodiscard]] const std::string& name() const;
+  /// The segment's type tag ("" when untyped).
+  [[nodiscard]] std::string_view schema() const;
   /// The largest value, in bytes, this segment holds.
   [[nodiscard]] std::size_t capacity() const;
   /// Whether it was opened read-only.

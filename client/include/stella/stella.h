@@ -84,7 +84,7 @@ extern "C" {
 /**
  * @brief What a call did. Functions return it as `int` (a stable 32-bit value for bindings).
  *
- * Codes 1..18 are `stella::Errc` values plus one, in the same order; names are
+ * Codes 1..19 are `stella::Errc` values plus one, in the same order; names are
  * `stella::to_string(Errc)` (see stella_status_name()).
  */
 typedef enum stella_status {
@@ -108,6 +108,8 @@ typedef enum stella_status {
   STELLA_IO = 17,                /**< any other OS error */
   STELLA_EVICTED = 18,           /**< this reader stalled past the ring's limit and was evicted; it has
                                       resumed at the oldest message (call again) */
+  STELLA_TYPE_MISMATCH = 19,     /**< a typed open (options.schema set) of a segment that carries another
+                                      type tag, or none (the message names both) */
   STELLA_WOULD_BLOCK = 100,      /**< outcome: try_write/try_claim would have had to wait; nothing written */
   STELLA_BUFFER_TOO_SMALL = 101, /**< the message is larger than the buffer: the size needed is stored in
                                       `*length` and the message stays next to read */
@@ -202,6 +204,9 @@ typedef struct stella_ring_options {
   uint32_t spin_iterations;     /**< busy checks before a waiting writer sleeps, default 20 */
   int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s; > 0 */
   stella_permissions permissions; /**< of a ring this call creates */
+  const char* schema;           /**< typed channel: the type tag (up to 24 of [A-Za-z0-9._:@/+-]) that
+                                     STELLA_CREATE stores and an open requires (else TYPE_MISMATCH);
+                                     NULL or "": untyped, opens any ring. Copied during the call. */
 } stella_ring_options;
 
 /** @brief Fills `*options` with the defaults (and sets struct_size). */
@@ -283,6 +288,8 @@ typedef struct stella_reader_options {
   uint32_t spin_iterations;     /**< busy checks before a waiting reader sleeps, default 200 */
   uint32_t reserved;            /**< 0 */
   int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s; > 0 */
+  const char* schema;           /**< typed channel: refuse a ring whose type tag differs (TYPE_MISMATCH);
+                                     NULL or "": untyped */
 } stella_reader_options;
 
 /** @brief Fills `*options` with the defaults (and sets struct_size). */
@@ -363,6 +370,7 @@ typedef struct stella_blob_options {
   uint32_t struct_size;            /**< sizeof(stella_blob_options), set by stella_blob_options_init() */
   uint32_t read_only;              /**< non-zero: map read-only (STELLA_OPEN only); writes then fail */
   stella_permissions permissions;  /**< of a blob this call creates */
+  const char* schema;              /**< typed channel, as stella_ring_options::schema */
 } stella_blob_options;
 
 /** @brief Fills `*options` with the defaults (and sets struct_size). */

@@ -9,4 +9,5 @@
 #include "stella/serializers/trivially_copyable.hpp"
 #include "stella/ring.hpp"
 #include "stella/shared_memory.hpp"
+#include "stella/typed.hpp"
 #include "stella/version.hpp"

@@ -105,7 +105,7 @@ class BlobSegment {
  public:
   /// Creates `name` with room for values of up to `capacity` bytes, initially empty.
   static std::unique_ptr<BlobSegment> create(std::string_view name, std::uint64_t capacity,
-                                             const platform::Permissions& perms = {});
+                                             const platform::Permissions& perms = {}, std::string_view schema = {});
   /// Opens `name`, validating the header (kind blob) and the blob parameters.
   static std::unique_ptr<BlobSegment> open(std::string_view name, platform::Access access);
 
@@ -114,6 +114,8 @@ class BlobSegment {
 
   [[nodiscard]] const std::string& name() const noexcept { return segment_.name(); }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
+  /// The type tag in the header ("" when untyped).
+  [[nodiscard]] std::string_view schema() const noexcept { return segment_.schema(); }
   [[nodiscard]] bool read_only() const noexcept { return access_ == platform::Access::read_only; }
   /// Number of writes published so far (0 = empty). Changes whenever a new value is published.
   [[nodiscard]] std::uint64_t generation() const noexcept;

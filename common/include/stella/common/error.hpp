@@ -33,6 +33,7 @@ enum class Errc {
   invalid_argument,   ///< a parameter out of its documented range
   io,                 ///< any other OS error
   evicted,            ///< a stalled reader was evicted from its slot
+  type_mismatch,      ///< a typed open of a segment that carries another type tag (or none)
 };
 
 /// Short stable name of an error code ("not_found", ...).

@@ -47,6 +47,7 @@ struct RingParams {
   std::uint32_t max_readers = 32;
   std::uint32_t max_writers = 64;
   WriteBehavior behavior = WriteBehavior::overwrite;
+  std::string schema;  // type tag stored in the header, empty for none
 };
 
 /// Throws Error(invalid_argument) naming the problem if `p` cannot make a ring.

@@ -23,7 +23,7 @@ inline constexpr std::size_t kCacheLineSize = 64;
 inline constexpr std::uint64_t kSegmentMagic = 0x6D5E414C4C455453ull;
 /// Bump on any change to a shared layout (header, blob or ring). tests/common/layout_guard
 /// fails when a layout changes without this number changing.
-inline constexpr std::uint32_t kLayoutVersion = 3;
+inline constexpr std::uint32_t kLayoutVersion = 4;
 
 enum class SegmentKind : std::uint32_t { blob = 1, ring = 2 };
 
@@ -40,9 +40,12 @@ struct SegmentHeader {
   std::uint64_t creator_pid;
   std::uint64_t creator_start_time;
   std::uint64_t created_unix_ns;
-  std::uint64_t checksum;                     // FNV-1a over bytes [0, offsetof(checksum)) with layout_version as 0
-  std::uint8_t reserved[24];
+  std::uint64_t checksum;                     // FNV-1a over every other byte, with layout_version as 0
+  /// The payload type tag (typed channels): up to kMaxSchemaLength characters of
+  /// [A-Za-z0-9._:@/+-], NUL-padded; all NUL: untyped. Set at creation, covered by the checksum.
+  char schema[24];
 };
+inline constexpr std::size_t kMaxSchemaLength = 24;
 
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(std::is_standard_layout_v<SegmentHeader>);
@@ -52,6 +55,7 @@ static_assert(offsetof(SegmentHeader, kind) == 12);
 static_assert(offsetof(SegmentHeader, area_offset) == 24);
 static_assert(offsetof(SegmentHeader, params) == 40);
 static_assert(offsetof(SegmentHeader, checksum) == 96);
+static_assert(offsetof(SegmentHeader, schema) == 104);
 
 /// What a creator asks for. area_offset is rounded up to `area_alignment`.
 struct SegmentSpec {
@@ -59,7 +63,16 @@ struct SegmentSpec {
   std::uint64_t area_size = 0;
   std::uint64_t params[4] = {0, 0, 0, 0};
   std::size_t area_alignment = kCacheLineSize;
+  std::string_view schema;  // the type tag to store, empty for none (checked by check_schema_tag)
 };
+
+/// Throws Error(invalid_argument) naming `segment` unless `tag` is empty or 1..24 characters
+/// of [A-Za-z0-9._:@/+-].
+void check_schema_tag(std::string_view segment, std::string_view tag);
+
+/// Throws Error(type_mismatch) naming both tags when `expected` is not empty and differs
+/// from the segment's (an untyped segment has the empty tag). An empty `expected` accepts any.
+void require_schema(std::string_view segment, std::string_view carried, std::string_view expected);
 
 /// A mapped segment whose header has been written (create) or validated (open).
 class Segment {
@@ -88,6 +101,8 @@ class Segment {
   /// is re-read from the mapping, so a process that scribbles over the shared header
   /// afterwards cannot move the area or change a size under this process.
   [[nodiscard]] const SegmentHeader& header() const noexcept { return header_; }
+  /// The segment's type tag ("" when untyped), from the private copy of the header.
+  [[nodiscard]] std::string_view schema() const noexcept;
   [[nodiscard]] std::byte* area() const noexcept {
     return static_cast<std::byte*>(object_.data()) + header_.area_offset;
   }
