@@ -51,12 +51,9 @@ static_assert(static_cast<int>(stella::Errc::type_mismatch) + 1 == STELLA_TYPE_M
 
 // Layouts bindings copy (.NET StructLayout, Python ctypes-free but documented): keep them fixed.
 static_assert(sizeof(stella_permissions) == 24);
-// `schema` was appended to the three option structs: callers built before it pass a smaller
-// struct_size, and merge_options leaves it NULL (untyped) for them.
-static_assert((sizeof(stella_ring_options) == 56 && offsetof(stella_ring_options, permissions) == 24) ||
-              sizeof(void*) != 8);
-static_assert(sizeof(stella_reader_options) == 32 || sizeof(void*) != 8);
-static_assert(sizeof(stella_blob_options) == 40 || sizeof(void*) != 8);
+static_assert(sizeof(stella_ring_options) == 48 && offsetof(stella_ring_options, permissions) == 24);
+static_assert(sizeof(stella_reader_options) == 24);
+static_assert(sizeof(stella_blob_options) == 32);
 static_assert(sizeof(stella_view) == 24 || sizeof(void*) != 8);
 
 struct stella_writer {
@@ -236,6 +233,11 @@ void stella_ring_options_init(stella_ring_options* options) {
 
 int stella_writer_open(const char* name, stella_mode mode, size_t capacity, stella_behavior behavior,
                        const stella_ring_options* options, stella_writer** out) {
+  return stella_writer_open_typed(name, mode, capacity, behavior, options, nullptr, out);
+}
+
+int stella_writer_open_typed(const char* name, stella_mode mode, size_t capacity, stella_behavior behavior,
+                             const stella_ring_options* options, const char* schema, stella_writer** out) {
   const std::string_view seg = safe_name(name);
   if (out == nullptr) return null_argument(seg, "stella_writer_open", "out");
   *out = nullptr;
@@ -258,7 +260,7 @@ int stella_writer_open(const char* name, stella_mode mode, size_t capacity, stel
     ro.spin_iterations = o.spin_iterations;
     ro.recovery_timeout = std::chrono::nanoseconds(o.recovery_timeout_ns);
     ro.permissions = permissions_of(o.permissions);
-    if (o.schema != nullptr) ro.schema = o.schema;
+    if (schema != nullptr) ro.schema = schema;
     const auto b = behavior == STELLA_BLOCK ? stella::WriteBehavior::Block : stella::WriteBehavior::Overwrite;
     *out = new stella_writer{stella::MultiWriterCircularBuffer(seg, *m, capacity, b, ro), std::nullopt, 0};
     return STELLA_OK;
@@ -372,6 +374,11 @@ void stella_reader_options_init(stella_reader_options* options) {
 }
 
 int stella_reader_open(const char* name, const stella_reader_options* options, stella_reader** out) {
+  return stella_reader_open_typed(name, options, nullptr, out);
+}
+
+int stella_reader_open_typed(const char* name, const stella_reader_options* options, const char* schema,
+                             stella_reader** out) {
   const std::string_view seg = safe_name(name);
   if (out == nullptr) return null_argument(seg, "stella_reader_open", "out");
   *out = nullptr;
@@ -390,7 +397,7 @@ int stella_reader_open(const char* name, const stella_reader_options* options, s
     ro.start = o.start == STELLA_START_LATEST ? stella::StartPosition::Latest : stella::StartPosition::Oldest;
     ro.spin_iterations = o.spin_iterations;
     ro.recovery_timeout = std::chrono::nanoseconds(o.recovery_timeout_ns);
-    if (o.schema != nullptr) ro.schema = o.schema;
+    if (schema != nullptr) ro.schema = schema;
     stella::LockFreeBufferReader reader(seg, ro);
     const std::size_t max_message = reader.max_message_size();
     *out = new stella_reader{std::move(reader), max_message, false, 0};
@@ -527,6 +534,11 @@ void stella_blob_options_init(stella_blob_options* options) {
 
 int stella_blob_open(const char* name, stella_mode mode, size_t capacity, const stella_blob_options* options,
                      stella_blob** out) {
+  return stella_blob_open_typed(name, mode, capacity, options, nullptr, out);
+}
+
+int stella_blob_open_typed(const char* name, stella_mode mode, size_t capacity, const stella_blob_options* options,
+                           const char* schema, stella_blob** out) {
   const std::string_view seg = safe_name(name);
   if (out == nullptr) return null_argument(seg, "stella_blob_open", "out");
   *out = nullptr;
@@ -540,7 +552,7 @@ int stella_blob_open(const char* name, stella_mode mode, size_t capacity, const 
     stella::SharedMemoryOptions so;
     so.read_only = o.read_only != 0;
     so.permissions = permissions_of(o.permissions);
-    if (o.schema != nullptr) so.schema = o.schema;
+    if (schema != nullptr) so.schema = schema;
     *out = new stella_blob{stella::SharedMemory(seg, *m, capacity, so), std::nullopt, {}};
     return STELLA_OK;
   });

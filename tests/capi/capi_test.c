@@ -557,45 +557,38 @@ static void test_status_names(void) {
   CHECK(strlen(stella_version()) >= 5);
 }
 
-/* Typed channels: options.schema is stored by STELLA_CREATE and required by typed opens. */
+/* Typed channels: the *_open_typed functions store the tag (CREATE) and require it (opens). */
 static void test_typed(void) {
   const char* name = unique_name("typed");
-  stella_ring_options wo;
-  stella_ring_options_init(&wo);
-  CHECK(wo.schema == NULL);
-  wo.schema = "market.Quote@2";
   stella_writer* w = NULL;
-  CHECK_STATUS(stella_writer_open(name, STELLA_CREATE, 4096, STELLA_OVERWRITE, &wo, &w), STELLA_OK);
-  stella_reader_options ro;
-  stella_reader_options_init(&ro);
-  ro.schema = "market.Quote@2";
+  CHECK_STATUS(stella_writer_open_typed(name, STELLA_CREATE, 4096, STELLA_OVERWRITE, NULL, "market.Quote@2", &w),
+               STELLA_OK);
   stella_reader* same = NULL;
-  CHECK_STATUS(stella_reader_open(name, &ro, &same), STELLA_OK);
+  CHECK_STATUS(stella_reader_open_typed(name, NULL, "market.Quote@2", &same), STELLA_OK);
   stella_reader* untyped = NULL;
   CHECK_STATUS(stella_reader_open(name, NULL, &untyped), STELLA_OK);
-  ro.schema = "market.Quote@3";
+  stella_reader* untyped2 = NULL;
+  CHECK_STATUS(stella_reader_open_typed(name, NULL, "", &untyped2), STELLA_OK);
   stella_reader* other = NULL;
-  CHECK_STATUS(stella_reader_open(name, &ro, &other), STELLA_TYPE_MISMATCH);
+  CHECK_STATUS(stella_reader_open_typed(name, NULL, "market.Quote@3", &other), STELLA_TYPE_MISMATCH);
   CHECK(other == NULL);
   check_message_names(name, STELLA_TYPE_MISMATCH);
   CHECK(strstr(stella_last_error_message(), "carries type 'market.Quote@2', but this type 'market.Quote@3'") != NULL);
-  wo.schema = "bad tag";
   stella_writer* bad = NULL;
-  CHECK_STATUS(stella_writer_open(unique_name("badtag"), STELLA_CREATE, 4096, STELLA_OVERWRITE, &wo, &bad),
+  const char* bad_name = unique_name("badtag");
+  CHECK_STATUS(stella_writer_open_typed(bad_name, STELLA_CREATE, 4096, STELLA_OVERWRITE, NULL, "bad tag", &bad),
                STELLA_INVALID_ARGUMENT);
+  CHECK_STATUS(stella_reader_open(bad_name, NULL, &other), STELLA_NOT_FOUND); /* nothing was created */
+  stella_reader_close(untyped2);
   stella_reader_close(untyped);
   stella_reader_close(same);
   stella_writer_close(w);
 
   const char* blob_name = unique_name("typedblob");
-  stella_blob_options bo;
-  stella_blob_options_init(&bo);
-  bo.schema = "config.Limits@1";
   stella_blob* b = NULL;
-  CHECK_STATUS(stella_blob_open(blob_name, STELLA_CREATE, 64, &bo, &b), STELLA_OK);
-  bo.schema = "config.Limits@2";
+  CHECK_STATUS(stella_blob_open_typed(blob_name, STELLA_CREATE, 64, NULL, "config.Limits@1", &b), STELLA_OK);
   stella_blob* b2 = NULL;
-  CHECK_STATUS(stella_blob_open(blob_name, STELLA_OPEN, 0, &bo, &b2), STELLA_TYPE_MISMATCH);
+  CHECK_STATUS(stella_blob_open_typed(blob_name, STELLA_OPEN, 0, NULL, "config.Limits@2", &b2), STELLA_TYPE_MISMATCH);
   check_message_names(blob_name, STELLA_TYPE_MISMATCH);
   stella_blob_close(b);
 }

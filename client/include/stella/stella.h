@@ -204,9 +204,6 @@ typedef struct stella_ring_options {
   uint32_t spin_iterations;     /**< busy checks before a waiting writer sleeps, default 20 */
   int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s; > 0 */
   stella_permissions permissions; /**< of a ring this call creates */
-  const char* schema;           /**< typed channel: the type tag (up to 24 of [A-Za-z0-9._:@/+-]) that
-                                     STELLA_CREATE stores and an open requires (else TYPE_MISMATCH);
-                                     NULL or "": untyped, opens any ring. Copied during the call. */
 } stella_ring_options;
 
 /** @brief Fills `*options` with the defaults (and sets struct_size). */
@@ -228,6 +225,15 @@ STELLA_API void stella_ring_options_init(stella_ring_options* options);
  */
 STELLA_API int stella_writer_open(const char* name, stella_mode mode, size_t capacity, stella_behavior behavior,
                                   const stella_ring_options* options, stella_writer** out);
+/**
+ * @brief stella_writer_open() of a typed channel: STELLA_CREATE stores `schema`, the payload's
+ *        type tag (up to 24 of [A-Za-z0-9._:@/+-]), in the ring's header; an open fails with
+ *        STELLA_TYPE_MISMATCH (the message names both tags) when the ring carries another tag
+ *        or none. NULL or "" is stella_writer_open(): untyped, opens any ring. A bad tag is
+ *        STELLA_INVALID_ARGUMENT, and nothing is created.
+ */
+STELLA_API int stella_writer_open_typed(const char* name, stella_mode mode, size_t capacity, stella_behavior behavior,
+                                        const stella_ring_options* options, const char* schema, stella_writer** out);
 /** @brief Closes the writer (aborting an uncommitted claim) and frees it. NULL is ignored. */
 STELLA_API void stella_writer_close(stella_writer* writer);
 
@@ -288,8 +294,6 @@ typedef struct stella_reader_options {
   uint32_t spin_iterations;     /**< busy checks before a waiting reader sleeps, default 200 */
   uint32_t reserved;            /**< 0 */
   int64_t recovery_timeout_ns;  /**< no progress this long triggers crash recovery, default 1 s; > 0 */
-  const char* schema;           /**< typed channel: refuse a ring whose type tag differs (TYPE_MISMATCH);
-                                     NULL or "": untyped */
 } stella_reader_options;
 
 /** @brief Fills `*options` with the defaults (and sets struct_size). */
@@ -302,6 +306,10 @@ STELLA_API void stella_reader_options_init(stella_reader_options* options);
  *         PERMISSION_DENIED, IO, OUT_OF_MEMORY.
  */
 STELLA_API int stella_reader_open(const char* name, const stella_reader_options* options, stella_reader** out);
+/** @brief stella_reader_open() of a typed channel: STELLA_TYPE_MISMATCH unless the ring carries
+ *         `schema` (see stella_writer_open_typed()); NULL or "": untyped. */
+STELLA_API int stella_reader_open_typed(const char* name, const stella_reader_options* options, const char* schema,
+                                        stella_reader** out);
 /** @brief Frees the reader slot and the handle. NULL is ignored. */
 STELLA_API void stella_reader_close(stella_reader* reader);
 
@@ -370,7 +378,6 @@ typedef struct stella_blob_options {
   uint32_t struct_size;            /**< sizeof(stella_blob_options), set by stella_blob_options_init() */
   uint32_t read_only;              /**< non-zero: map read-only (STELLA_OPEN only); writes then fail */
   stella_permissions permissions;  /**< of a blob this call creates */
-  const char* schema;              /**< typed channel, as stella_ring_options::schema */
 } stella_blob_options;
 
 /** @brief Fills `*options` with the defaults (and sets struct_size). */
@@ -390,6 +397,9 @@ STELLA_API void stella_blob_options_init(stella_blob_options* options);
  */
 STELLA_API int stella_blob_open(const char* name, stella_mode mode, size_t capacity, const stella_blob_options* options,
                                 stella_blob** out);
+/** @brief stella_blob_open() of a typed value: the type tag `schema` as in stella_writer_open_typed(). */
+STELLA_API int stella_blob_open_typed(const char* name, stella_mode mode, size_t capacity,
+                                      const stella_blob_options* options, const char* schema, stella_blob** out);
 /** @brief Unmaps and frees the handle (the segment and its value live on). NULL is ignored. */
 STELLA_API void stella_blob_close(stella_blob* blob);
 
