@@ -116,9 +116,9 @@ class STELLA_API MultiWriterCircularBuffer {
   [[nodiscard]] std::optional<Claim> try_claim(std::size_t size);
 
   /// The ring's name.
+  [[nodiscard]] const std::string& name() const noexcept;
   /// The ring's type tag ("" when untyped).
   [[nodiscard]] std::string_view schema() const noexcept;
-  [[nodiscard]] const std::string& name() const noexcept;
   /// Bytes of record data.
   [[nodiscard]] std::size_t capacity() const noexcept;
   /// The largest message: capacity/2 - 16 bytes.
@@ -274,10 +274,10 @@ class STELLA_API LockFreeBufferReader {
   /// after a timeout, and those left unfinished by writers that died. Never counted as lost.
   [[nodiscard]] std::uint64_t records_skipped() const noexcept;
   /// The ring's name.
+  [[nodiscard]] const std::string& name() const noexcept;
   /// The ring's type tag ("" when untyped).
   [[nodiscard]] std::string_view schema() const noexcept;
-  [[nodiscard]] const std::string& name() const noexcept;
-  /// The ring's largest message (capacity/2 - 16 bytes): a buffer this large holds any message.
+  /// The ring's largest message (capacity/2 - 32 bytes): a buffer this large holds any message.
   [[nodiscard]] std::size_t max_message_size() const noexcept;
 
   /// The internal reader (tests, stellad).

@@ -34,10 +34,13 @@ class TypedWriter {
               WriteBehavior behavior = WriteBehavior::Overwrite, RingOptions options = {}, S serializer = S{})
       : ring_(name, mode, capacity, behavior, with_schema(std::move(options), schema)), serializer_(std::move(serializer)) {}
 
+  /// Encodes `value` and writes it (Block mode: waits for space, at most `timeout`).
   WriteResult write(const T& value, std::optional<std::chrono::nanoseconds> timeout = std::nullopt) {
     return ring_.write(value, serializer_, timeout);
   }
+  /// Like write(), but never waits: WouldBlock instead.
   [[nodiscard]] WriteResult try_write(const T& value) { return ring_.try_write(value, serializer_); }
+  /// The ring's type tag.
   [[nodiscard]] std::string_view schema() const noexcept { return ring_.schema(); }
   /// The untyped writer underneath (zero copy, counters).
   [[nodiscard]] MultiWriterCircularBuffer& untyped() noexcept { return ring_; }
@@ -70,6 +73,7 @@ class TypedReader {
   ReadResult read(T& out, std::optional<std::chrono::nanoseconds> timeout = std::nullopt) {
     return reader_.read(serializer_, out, timeout);
   }
+  /// The ring's type tag.
   [[nodiscard]] std::string_view schema() const noexcept { return reader_.schema(); }
   /// The untyped reader underneath (zero copy, counters).
   [[nodiscard]] LockFreeBufferReader& untyped() noexcept { return reader_; }
