@@ -19,7 +19,9 @@
 #include <sstream>
 
 #include "detail.hpp"
+#include "stella/common/error.hpp"
 #include "stella/common/names.hpp"
+#include "stella/common/segment.hpp"
 
 namespace stella::config {
 
@@ -36,9 +38,9 @@ constexpr std::array<std::string_view, 16> kDaemonKeys = {
     "recovery_timeout", "stall_eviction", "lag_warning",          "remove_on_exit", "lock_file",
     "pid_file",         "health_window",  "client_timeout",       "metrics",        "segment_dir",
     "segment_dir_mode"};
-constexpr std::array<std::string_view, 14> kSegmentKeys = {
+constexpr std::array<std::string_view, 15> kSegmentKeys = {
     "name",  "kind",  "capacity",     "mode",         "max_readers", "max_writers", "permissions", "allow_world_writable",
-    "owner", "group", "reader_group", "writer_group", "remove",      "lag_warning"};
+    "owner", "group", "reader_group", "writer_group", "remove",      "lag_warning", "schema"};
 constexpr std::array<std::string_view, 16> kBridgeKeys = {
     "name",         "segment",   "direction",     "subject",       "url",   "jetstream",      "stream",
     "replicas",     "durable",   "start",         "ack_timeout",   "max_in_flight", "batch", "write_timeout",
@@ -563,6 +565,22 @@ std::optional<SegmentConfig> read_segment(Checker& c, const toml::table& t, std:
     if (t.contains("lag_warning")) {
       if (auto v = c.lag(t, prefix, "lag_warning")) s.lag_warning = *v;
       else ok = false;
+    }
+  }
+
+  if (const toml::node* node = t.get("schema")) {
+    if (auto v = c.string(t, prefix, "schema")) {
+      try {
+        ::stella::check_schema_tag(s.name, *v);
+        s.schema = *v;
+      } catch (const ::stella::Error&) {
+        c.add(location_of(node->source()), prefix + ".schema",
+              "a type tag is up to " + std::to_string(::stella::kMaxSchemaLength) +
+                  " characters of [A-Za-z0-9._:@/+-], e.g. \"market.Quote@2\"; got \"" + *v + "\"");
+        ok = false;
+      }
+    } else {
+      ok = false;
     }
   }
 
@@ -1177,7 +1195,9 @@ std::string summary(const Config& config) {
         << describe_account(s.group);
     if (s.reader_group) out << ", reader_group " << describe_account(s.reader_group);
     if (s.writer_group) out << ", writer_group " << describe_account(s.writer_group);
-    out << ", remove " << to_string(s.remove) << "\n";
+    out << ", remove " << to_string(s.remove);
+    if (!s.schema.empty()) out << ", type " << s.schema;
+    out << "\n";
   }
   if (!config.bridges.empty()) {
     out << "bridges (" << config.bridges.size() << "):\n";
@@ -1205,6 +1225,10 @@ std::optional<std::string> incompatible_change(const SegmentConfig& live, const 
   if (live.capacity != proposed.capacity) {
     return "capacity changes from " + format_size(live.capacity) + " to " + format_size(proposed.capacity) + fixed;
   }
+  if (live.schema != proposed.schema) {
+    const auto tag = [](const std::string& t) { return t.empty() ? std::string("none") : "\"" + t + "\""; };
+    return "schema changes from " + tag(live.schema) + " to " + tag(proposed.schema) + fixed;
+  }
   if (live.kind == SegmentKind::ring) {
     if (live.mode != proposed.mode) {
       return "mode changes from " + std::string(to_string(live.mode)) + " to " + std::string(to_string(proposed.mode)) +
@@ -1227,7 +1251,7 @@ bool same_settings(const SegmentConfig& a, const SegmentConfig& b) {
          a.max_readers == b.max_readers && a.max_writers == b.max_writers && a.permissions == b.permissions &&
          a.owner == b.owner && a.group == b.group && a.reader_group == b.reader_group &&
          a.writer_group == b.writer_group && a.allow_world_writable == b.allow_world_writable &&
-         a.remove == b.remove && a.lag_warning == b.lag_warning;
+         a.remove == b.remove && a.lag_warning == b.lag_warning && a.schema == b.schema;
 }
 
 ReloadPlan plan_reload(const Config& live, const Config& proposed) {

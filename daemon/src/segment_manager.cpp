@@ -25,6 +25,7 @@ ring::RingParams ring_params(const config::SegmentConfig& c) {
   p.max_readers = c.max_readers;
   p.max_writers = c.max_writers;
   p.behavior = c.mode == config::RingMode::block ? ring::WriteBehavior::block : ring::WriteBehavior::overwrite;
+  p.schema = c.schema;
   return p;
 }
 
@@ -33,7 +34,19 @@ namespace {
 std::string mode_text(std::uint32_t mode) { return config::format_mode(mode); }
 
 // Why the segment `seg` (just opened) cannot serve as `c`, or "" when it can.
+std::string incompatibility_of_params(const Segment& seg, const config::SegmentConfig& c);
+
 std::string incompatibility(const Segment& seg, const config::SegmentConfig& c) {
+  if (seg.schema() != c.schema) {
+    const auto tag = [](std::string_view t) { return t.empty() ? std::string("none") : "\"" + std::string(t) + "\""; };
+    const std::string why = "schema is " + tag(seg.schema()) + ", the config says " + tag(c.schema);
+    const std::string rest = incompatibility_of_params(seg, c);
+    return rest.empty() ? why : why + "; " + rest;
+  }
+  return incompatibility_of_params(seg, c);
+}
+
+std::string incompatibility_of_params(const Segment& seg, const config::SegmentConfig& c) {
   const SegmentHeader& h = seg.header();
   if (c.kind == config::SegmentKind::ring) {
     const ring::RingParams want = ring_params(c);
@@ -132,7 +145,7 @@ EnsureOutcome SegmentManager::ensure_locked(const config::SegmentConfig& c) {
     } else {
       // Create it the way SharedMemory does, then hold our own read-write mapping. The
       // creator stays open until ours is: a Windows mapping dies with its last handle.
-      const auto creator = BlobSegment::create(c.name, c.capacity, c.platform_permissions());
+      const auto creator = BlobSegment::create(c.name, c.capacity, c.platform_permissions(), c.schema);
       made = true;
       m->segment = Segment::open(c.name, SegmentKind::blob, platform::Access::read_write);
     }

@@ -218,6 +218,14 @@ TEST_CASE("config_errors: paths must be absolute and a socket path must fit sun_
   expect_only(daemon_with("pid_file = \"run/pid\""), 3, 12, "daemon.pid_file", "must be an absolute path");
 }
 
+TEST_CASE("config_errors: bad type tags (schema)") {
+  expect_only(ring_with("schema = \"has space\""), 6, 10, "segment[0].schema",
+              "a type tag is up to 24 characters of [A-Za-z0-9._:@/+-], e.g. \"market.Quote@2\"; got \"has space\"");
+  expect_only(blob_with("schema = \"a-tag-that-is-much-too-long-to-fit\""), 6, 10, "segment[0].schema", "got \"a-tag-that");
+  expect_only(ring_with("schema = 7"), 6, 10, "segment[0].schema", "expected a string");
+  CHECK(stella::config::test::load_ok(ring_with("schema = \"market.Quote@2\"")).segments.at(0).schema == "market.Quote@2");
+}
+
 TEST_CASE("config_errors: bad lag thresholds") {
   expect_only(daemon_with("lag_warning = 0.0"), 3, 15, "daemon.lag_warning", "must be in (0, 1], got 0");
   expect_only(daemon_with("lag_warning = 1.5"), 3, 15, "daemon.lag_warning", "must be in (0, 1], got 1.5");

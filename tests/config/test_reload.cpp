@@ -47,6 +47,12 @@ TEST_CASE("config_reload: layout changes are incompatible, with a reason") {
   REQUIRE(incompatible_change(live, p));
   CHECK(incompatible_change(live, p)->find("max_writers") != std::string::npos);
 
+  p = live;
+  p.schema = "market.Quote@2";  // the type tag, like the layout, is fixed at creation
+  REQUIRE(incompatible_change(live, p));
+  CHECK(incompatible_change(live, p)->find("schema changes from none to \"market.Quote@2\"") != std::string::npos);
+  CHECK_FALSE(same_settings(live, p));
+
   CHECK(incompatible_change(live, ring("other")));
 }
 

@@ -295,6 +295,43 @@ TEST_CASE("stellad startup: an existing incompatible segment is refused, kept, a
   CHECK(still.capacity() == 8192);
 }
 
+TEST_CASE("stellad schema: configured segments carry their type tag; typed clients are checked; a retyped one is refused") {
+  const std::string ring = test::unique_name("typed-ring");
+  const std::string blob = test::unique_name("typed-blob");
+  test::SegmentCleanup cleanup({ring, blob});
+  {
+    test::Stellad d("typed", kFast,
+                    test::ring_segment(ring, "4KiB", "overwrite", "schema = \"market.Quote@2\"") +
+                        test::blob_segment(blob, "64B", "schema = \"config.Limits@1\""));
+    d.start();
+    ReaderOptions typed;
+    typed.schema = "market.Quote@2";
+    LockFreeBufferReader ok(ring, typed);
+    CHECK(ok.schema() == "market.Quote@2");
+    typed.schema = "market.Quote@3";
+    try {
+      LockFreeBufferReader wrong(ring, typed);
+      FAIL("a reader of another type opened the ring");
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::type_mismatch);
+    }
+    CHECK(SharedMemory(blob, SharedMemoryMode::Open).schema() == "config.Limits@1");
+    CHECK(d.stop() == 0);
+  }
+  // The same names with another tag: the existing segments do not fit, so they are refused
+  // (and kept), naming both tags.
+  test::Stellad d("retyped", kFast,
+                  test::ring_segment(ring, "4KiB", "overwrite", "schema = \"market.Quote@3\"") +
+                      test::blob_segment(blob, "64B"));
+  d.start();
+  CHECK(d.log_contains("segment '" + ring + "': refused"));
+  CHECK(d.log_contains("schema is \"market.Quote@2\", the config says \"market.Quote@3\""));
+  CHECK(d.log_contains("schema is \"config.Limits@1\", the config says none"));
+  const auto r = test::run_command(STELLAD, {"status", "--socket", d.socket()});
+  CHECK(r.exit_code == 1);
+  CHECK(LockFreeBufferReader(ring).schema() == "market.Quote@2");  // left as it was
+}
+
 TEST_CASE("stellad socket abuse: 100 concurrent clients, 1 MiB of garbage, a silent client; the daemon keeps serving") {
   const std::string ring = test::unique_name("abuse");
   test::SegmentCleanup cleanup(ring);

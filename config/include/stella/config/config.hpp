@@ -133,6 +133,7 @@ struct SegmentConfig {
   bool allow_world_writable = false;    // permissions may carry the 0002 bit
   RemovePolicy remove = RemovePolicy::when_unused;
   std::optional<LagThreshold> lag_warning;  // rings only; nullopt: daemon.lag_warning
+  std::string schema;                   // the payload type tag stored at creation ("" untyped)
   Location location;                        // of this segment's [[segment]] header
 
   /// Mode, owner, group and the reader/writer group ACL entries as the platform layer
