@@ -62,6 +62,12 @@ MultiWriterCircularBuffer::~MultiWriterCircularBuffer() = default;
 MultiWriterCircularBuffer::MultiWriterCircularBuffer(MultiWriterCircularBuffer&&) noexcept = default;
 MultiWriterCircularBuffer& MultiWriterCircularBuffer::operator=(MultiWriterCircularBuffer&&) noexcept = default;
 
+namespace {
+[[noreturn]] void throw_corrupt_tail(const std::string& name) {
+  throw Error(Errc::corrupt, name, "corrupt ring: its write position is not a record boundary (nothing was written)");
+}
+}  // namespace
+
 WriteResult MultiWriterCircularBuffer::write_impl(std::span<const std::byte> bytes,
                                                   std::optional<ring::Clock::time_point> deadline, bool try_only) {
   if (bytes.size() > max_message_size()) {
@@ -75,6 +81,7 @@ WriteResult MultiWriterCircularBuffer::write_impl(std::span<const std::byte> byt
     case ring::WriteStatus::timeout: return WriteResult::Timeout;
     case ring::WriteStatus::would_block: return WriteResult::WouldBlock;
     case ring::WriteStatus::too_large: return WriteResult::WouldBlock;  // unreachable: checked above
+    case ring::WriteStatus::corrupt: throw_corrupt_tail(name());
   }
   if (!bytes.empty()) ring::copy_into_record(r.payload, bytes.data(), bytes.size());
   writer_->commit(r);
@@ -100,9 +107,9 @@ std::optional<MultiWriterCircularBuffer::Claim> MultiWriterCircularBuffer::claim
                     std::to_string(max_message_size()) + " bytes (capacity/2 - 32)");
   }
   ring::Reservation r;
-  if (writer_->reserve(static_cast<std::uint32_t>(size), deadline, try_only, r) != ring::WriteStatus::ok) {
-    return std::nullopt;
-  }
+  const ring::WriteStatus s = writer_->reserve(static_cast<std::uint32_t>(size), deadline, try_only, r);
+  if (s == ring::WriteStatus::corrupt) throw_corrupt_tail(name());
+  if (s != ring::WriteStatus::ok) return std::nullopt;
   return Claim(writer_.get(), r);
 }
 

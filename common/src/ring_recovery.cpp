@@ -102,7 +102,8 @@ void repair_dead_writer(const RingView& v, std::uint32_t i, std::uint64_t owner,
       }
     }
   }
-  if (pos != kNoPosition && size >= kRecordHeaderSize && size <= v.geo.capacity / 2 && size % kRecordAlignment == 0) {
+  if (pos != kNoPosition && pos % kRecordAlignment == 0 && size >= kRecordHeaderSize && size <= v.geo.capacity / 2 &&
+      size % kRecordAlignment == 0) {
     const std::uint64_t from = first_unpublished(v, pos, size);
     if (from < pos + size) {
       std::uint64_t none = kNoPosition;

@@ -323,6 +323,12 @@ WriteStatus RingWriter::reserve(std::uint32_t length, std::optional<Clock::time_
     // writer's half of the Dekker with a registering reader (see readers_allow).
     const std::uint64_t pos = c.tail.fetch_add(size, mo_seq_cst);
     if (pause_hook_ != nullptr) pause_hook_("reserved");  // tests: die before recording the position
+    // Only damage puts the tail off a record boundary (or within two laps of wrapping 2^64):
+    // write nothing there, and say so.
+    if (pos % kRecordAlignment != 0 || pos > kNoPosition - 2 * g.capacity) {
+      s.reserve_bound.store(kNoPosition, mo_relaxed);
+      return WriteStatus::corrupt;
+    }
     s.reserve_pos.store(pos, mo_relaxed);
     const std::uint64_t end = pos + size;
     if (const Wait w = make_room(pos, end, deadline, try_only); w != Wait::ok) {

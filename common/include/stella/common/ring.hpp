@@ -100,7 +100,8 @@ struct Timing {
   std::uint32_t spin_iterations = 200;                      // busy checks before sleeping
 };
 
-enum class WriteStatus { ok, timeout, would_block, too_large };
+/// corrupt: the tail is no record boundary (bytes written over it); nothing was written.
+enum class WriteStatus { ok, timeout, would_block, too_large, corrupt };
 enum class ReadStatus { ok, empty, timeout, evicted, corrupt };
 
 struct Reservation {
