@@ -157,6 +157,7 @@ RingPeeker::Next RingPeeker::next_record(std::vector<std::byte>& out) {
                       fits_in_lap(cursor_, size, g);
     const std::uint32_t len = word_length(w);
     std::uint64_t seq = 0;
+    if (copy_hook_ != nullptr) copy_hook_(copy_hook_context_);
     if (sane && type == RecordType::message) {
       seq = message_header(h)->writer_seq.load(mo_relaxed);
       out.resize(len);

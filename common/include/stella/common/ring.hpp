@@ -291,6 +291,13 @@ class RingPeeker {
   [[nodiscard]] std::uint64_t position() const noexcept { return cursor_; }
   [[nodiscard]] const RingView& view() const noexcept { return view_; }
 
+  /// Test hook: called with `context` after a record's stamp and word were checked and
+  /// before its payload is copied (where a lapping writer races the copy).
+  void set_copy_hook(void (*hook)(void* context), void* context) noexcept {
+    copy_hook_ = hook;
+    copy_hook_context_ = context;
+  }
+
  private:
   enum class Next { message, empty, corrupt };
   struct WriterTrack {
@@ -315,6 +322,8 @@ class RingPeeker {
   std::uint64_t laps_ = 0;
   std::vector<WriterTrack> writers_;
   bool corrupt_ = false;
+  void (*copy_hook_)(void*) = nullptr;
+  void* copy_hook_context_ = nullptr;
 };
 
 /// What one recovery pass did.
