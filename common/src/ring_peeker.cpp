@@ -122,9 +122,17 @@ bool RingPeeker::skip_given_up() noexcept {
 RingPeeker::Next RingPeeker::next_record(std::vector<std::byte>& out) {
   const Geometry& g = view_.geo;
   const RingControl& c = *view_.control;
-  // One call never walks more than a lap's worth of records plus a few jumps; more means
-  // the ring is corrupt.
-  std::uint64_t budget = g.capacity / kRecordAlignment + 64;
+  // Between two jumps a call never walks more than a lap's worth of records; more means the
+  // ring is corrupt. A writer lapping us again and again is no corruption: after
+  // kMaxJumps jumps in one call we report nothing (the caller tries again later).
+  constexpr std::uint32_t kMaxJumps = 64;
+  const std::uint64_t walk_limit = g.capacity / kRecordAlignment + 1;
+  std::uint64_t budget = walk_limit;
+  std::uint32_t jumps = 0;
+  auto jumped = [&] {
+    budget = walk_limit;
+    return ++jumps <= kMaxJumps;
+  };
   for (;;) {
     if (corrupt_ || budget-- == 0) return Next::corrupt;
     if (cursor_ >= cached_tail_) {
@@ -134,6 +142,7 @@ RingPeeker::Next RingPeeker::next_record(std::vector<std::byte>& out) {
     // Lapped (in both modes: we hold nobody back, so nobody waits for us).
     if (cached_tail_ > cursor_ + g.capacity) {
       if (!jump()) return Next::corrupt;
+      if (!jumped()) return Next::empty;
       continue;
     }
     const RecordHeader* h = view_.header_at(cursor_);
@@ -143,6 +152,7 @@ RingPeeker::Next RingPeeker::next_record(std::vector<std::byte>& out) {
     if (h->stamp.load(mo_acquire) != expected) {
       if (overwritten_since(cursor_)) {
         if (!jump()) return Next::corrupt;
+        if (!jumped()) return Next::empty;
         continue;
       }
       if (skip_given_up()) continue;
@@ -168,6 +178,7 @@ RingPeeker::Next RingPeeker::next_record(std::vector<std::byte>& out) {
     const bool overwritten = overwritten_since(cursor_);
     if (overwritten || h->stamp.load(mo_relaxed) != expected) {
       if (!jump()) return Next::corrupt;  // a changed stamp with tail in range: corrupt
+      if (!jumped()) return Next::empty;
       continue;
     }
     if (!sane) return Next::corrupt;
