@@ -4,7 +4,9 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "../ring/ring_message.hpp"
 #include "daemon_test_util.hpp"
 #include "stella/common/ring_layout.hpp"
 #include "stella/log_record.hpp"
@@ -65,6 +67,36 @@ struct Helper {
 };
 
 std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+std::string hex_of(const std::string& s) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : s) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::vector<std::byte> from_hex(const std::string& hex) {
+  std::vector<std::byte> out;
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<std::byte>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+  }
+  return out;
+}
+
+// The sum of N over the "N message(s) lost" lines tail wrote on stderr.
+std::uint64_t lost_in(const std::string& err) {
+  std::uint64_t lost = 0;
+  for (const std::string& line : lines(err)) {
+    const std::string tag = "stella: tail: ";
+    const std::size_t at = line.find(" message(s) lost");
+    if (line.rfind(tag, 0) == 0 && at != std::string::npos) lost += std::stoull(line.substr(tag.size(), at - tag.size()));
+  }
+  return lost;
+}
 
 }  // namespace
 
@@ -385,4 +417,110 @@ TEST_CASE("bash completion completes commands, options, formats and segment name
   CHECK(complete("stella tail --format j", 3) == "json\n");
   CHECK(complete("stella tail --fo", 2) == "--follow --format\n");
   CHECK(complete("stella stat " + ring.substr(0, ring.size() - 2), 2) == ring + "\n");
+}
+
+TEST_CASE("tail --peek takes no slot: a Block writer laps it freely; what it prints is intact and printed + lost == written") {
+  const std::string ring = test::unique_name("tool-peek");
+  test::SegmentCleanup cleanup(ring);
+  MultiWriterCircularBuffer w(ring, SharedMemoryMode::Create, 4096, WriteBehavior::Block);
+  const std::string out = test::temp_path("peek-out"), err = test::temp_path("peek-err");
+  // Through sh only to send its stderr to a file; exec keeps the pid stella's.
+  test::Child tail("/bin/sh", {"-c", "exec " + std::string(STELLA_TOOL) + " tail --peek -f --format hex " + ring + " 2> " + err},
+                   out);
+  w.write_bytes(bytes_of("sync"));
+  REQUIRE(test::eventually([&] { return test::read_file(out) == hex_of("sync") + "\n"; }));
+  // It runs and reads, yet the ring has no reader: a slot would hold this Block writer back.
+  const nlohmann::json seen = segment_in_ls(ring);
+  CHECK(seen["mode"] == "block");
+  CHECK(seen["readers"].empty());
+  CHECK(nlohmann::json::parse(tool({"stat", "--json", ring}).out)["readers"].empty());
+
+  // 5000 messages of 32..1500 bytes through a 4 KiB ring: it laps the peeker many times. The
+  // writer never waits (try_write; exit 3 if it would have had to), so it finishes.
+  constexpr std::uint64_t kCount = 5000;
+  test::ReadyPipe ready;
+  test::Child burst(TOOL_PROC, {"burst", ring, std::to_string(ready.write_fd()), std::to_string(kCount)});
+  ready.close_write();
+  REQUIRE(ready.read_line() == std::optional<std::string>("ready"));
+  REQUIRE(burst.wait(std::chrono::seconds(60)) == std::optional<int>(0));
+
+  w.write_bytes(bytes_of("end"));  // after the burst: once it is printed, the peeker caught up
+  REQUIRE(test::eventually([&] {
+    const std::string text = test::read_file(out);
+    return text.size() >= 7 && text.compare(text.size() - 7, 7, hex_of("end") + "\n") == 0;
+  }));
+  // Idle now: it polls with bounded sleeps, it does not spin.
+  const auto cpu_before = test::process_cpu_time(tail.pid());
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // a measurement window, not synchronisation
+  const auto cpu_used = test::process_cpu_time(tail.pid()) - cpu_before;
+  tail.kill(SIGTERM);
+  CHECK(tail.wait() == std::optional<int>(0));
+
+  test::MessageChecker checker(1, kCount, false);
+  std::uint64_t printed = 0;
+  const std::vector<std::string> shown = lines(test::read_file(out));
+  REQUIRE(shown.size() >= 2);
+  CHECK(shown.front() == hex_of("sync"));
+  CHECK(shown.back() == hex_of("end"));
+  for (std::size_t i = 1; i + 1 < shown.size(); ++i) {
+    checker.check(from_hex(shown[i]));
+    ++printed;
+  }
+  const std::string errors = test::read_file(err);
+  const std::uint64_t lost = lost_in(errors);
+  MESSAGE("printed " << printed << " lost " << lost << "; idle CPU over 1 s "
+                     << std::chrono::duration_cast<std::chrono::microseconds>(cpu_used).count() << " us");
+  CHECK(errors.find("without a reader slot") != std::string::npos);
+  CHECK(checker.torn() == 0);
+  CHECK(checker.order_errors() == 0);
+  CHECK(lost > 0);  // it was lapped
+  CHECK(printed + lost == kCount);
+  CHECK(cpu_used < std::chrono::milliseconds(100));
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+}
+
+TEST_CASE("tail --peek: formats, --count, --from latest, a Block ring a stalled reader holds, errors, completion") {
+  const std::string ring = test::unique_name("tool-peek2");
+  const std::string blob = test::unique_name("tool-peekb");
+  test::SegmentCleanup cleanup({ring, blob});
+  MultiWriterCircularBuffer w(ring, SharedMemoryMode::Create, 4096, WriteBehavior::Block);
+  SharedMemory b(blob, SharedMemoryMode::Create, 64);
+  Helper reader("reader", ring);  // registered, never reads: the ring fills up
+  w.write_bytes(bytes_of("one"));
+  w.write_bytes(bytes_of("{\"two\": 2}"));
+  std::uint64_t n = 2;
+  while (w.try_write_bytes(bytes_of("fill")) == WriteResult::Ok) ++n;  // full: writers wait for the reader
+
+  const CommandResult all = tool({"tail", "--peek", ring});
+  CHECK(all.exit_code == 0);
+  const std::vector<std::string> got = lines(all.out);
+  REQUIRE(got.size() == n);  // everything the reader holds back, nothing lost
+  CHECK(got[0] == "one");
+  CHECK(got[1] == "{\"two\": 2}");
+  CHECK(all.err.find("without a reader slot") != std::string::npos);
+  CHECK(all.err.find("lost") == all.err.rfind("lost"));  // only the note mentions it: nothing was lost
+
+  const CommandResult two = tool({"tail", "--peek", "-q", "-n", "2", "--format", "hex", ring});
+  CHECK(two.exit_code == 0);
+  CHECK(lines(two.out) == std::vector<std::string>{hex_of("one"), hex_of("{\"two\": 2}")});
+  CHECK(two.err.empty());
+  const CommandResult json = tool({"tail", "--peek", "-q", "--format", "json", "-n", "2", ring});
+  CHECK(json.exit_code == 4);  // "one" is not JSON: shown on stderr, not fatal
+  CHECK(lines(json.out) == std::vector<std::string>{"{\"two\":2}"});
+  CHECK(json.err.find("message 0 (3 bytes): not JSON") != std::string::npos);
+  CHECK(tool({"tail", "--peek", "-q", "--from", "latest", ring}).out.empty());
+  CHECK(segment_in_ls(ring)["readers"].size() == 1);  // the helper's slot only
+
+  const CommandResult kind = tool({"tail", "--peek", blob});
+  CHECK(kind.exit_code == 1);
+  CHECK(kind.err.find(blob) != std::string::npos);
+  const CommandResult missing = tool({"tail", "--peek", "no-such-ring-" + ring});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("no-such-ring-" + ring) != std::string::npos);
+  reader.kill9();
+
+  const std::string script = std::string("source ") + STELLA_COMPLETION +
+                             "; COMP_WORDS=(stella tail --pe); COMP_CWORD=2; _stella; echo \"${COMPREPLY[*]}\"";
+  CHECK(test::run_command("/bin/bash", {"-c", script}).out == "--peek\n");
 }

@@ -37,7 +37,7 @@ _stella() {
     local opts="--help"
     case $cmd in
       ls) opts+=" --json --socket --config" ;;
-      tail) opts+=" --from --follow --format --count --quiet" ;;
+      tail) opts+=" --from --follow --format --count --quiet --peek" ;;
       put) opts+=" --format --timeout" ;;
       get|set) opts+=" --format" ;;
       rm) opts+=" --force --socket --config" ;;

@@ -11,6 +11,8 @@
 #include "inspect.hpp"
 #include "platform.hpp"
 #include "stella/common/names.hpp"
+#include "stella/common/ring.hpp"
+#include "stella/common/segment.hpp"
 #include "stella/config/config.hpp"
 #include "stella/stella.hpp"
 
@@ -183,8 +185,85 @@ int cmd_ls(const LsOptions& o) {
 
 // ---- tail -------------------------------------------------------------------------------
 
+namespace {
+
+constexpr auto kWakeEvery = std::chrono::milliseconds(250);  // to notice Ctrl-C while asleep
+
+// What both kinds of tail do with a message they read. `number`: the message's number since
+// this tail started (every one read or lost before it). False when stdout is gone.
+struct TailPrinter {
+  const TailOptions& o;
+  std::uint64_t shown = 0, undecodable = 0, lost_reported = 0;
+
+  void report_lost(std::uint64_t lost_total) {
+    if (lost_total <= lost_reported) return;
+    std::fprintf(stderr, "stella: tail: %llu message(s) lost (overwritten before they were read)\n",
+                 static_cast<unsigned long long>(lost_total - lost_reported));
+    lost_reported = lost_total;
+  }
+  bool print(const std::vector<std::byte>& copy, std::uint64_t number) {
+    ++shown;
+    std::string error;
+    const std::optional<std::string> line = render(o.format, copy, error);
+    if (!line) {
+      ++undecodable;
+      std::fprintf(stderr, "stella: tail: message %llu (%zu bytes): %s\n", static_cast<unsigned long long>(number),
+                   copy.size(), error.c_str());
+      return true;
+    }
+    if (!out_line(*line)) return false;
+    std::fflush(stdout);
+    return true;
+  }
+  [[nodiscard]] bool done() const { return stop_requested() || (o.count && shown >= *o.count); }
+  [[nodiscard]] int exit_code() const { return undecodable > 0 ? kPartial : kOk; }
+};
+
+// --peek: no reader slot, nothing written into the ring (mapped read-only), never waited for.
+int tail_peek(const TailOptions& o) {
+  Segment segment;
+  std::optional<ring::RingPeeker> peeker;
+  try {
+    segment = Segment::open(o.ring, SegmentKind::ring, platform::Access::read_only);
+    ring::PeekerOptions po;
+    po.start = o.from_latest ? ring::StartPosition::latest : ring::StartPosition::oldest;
+    po.max_poll = kPeekPoll;
+    peeker.emplace(ring::attach(segment), po);
+  } catch (const std::exception& e) {
+    fail_line("tail", e.what());
+    return kFailed;
+  }
+  if (!o.quiet) {
+    std::fprintf(stderr,
+                 "stella: tail: peeking at ring '%s' without a reader slot (--peek): mapped read-only, writers never "
+                 "wait for it; it polls every %lld ms at most; messages overwritten before it reads them are counted "
+                 "as lost%s\n",
+                 o.ring.c_str(), static_cast<long long>(kPeekPoll.count()), o.follow ? " (Ctrl-C to stop)" : "");
+  }
+  TailPrinter out{o};
+  std::vector<std::byte> copy;
+  while (!out.done()) {
+    const ring::ReadStatus s = o.follow ? peeker->read(copy, kWakeEvery) : peeker->try_read(copy);
+    if (s == ring::ReadStatus::corrupt) {
+      fail_line("tail", "ring '" + o.ring + "' is corrupt: its contents are inconsistent at position " +
+                            std::to_string(peeker->position()));
+      return kFailed;
+    }
+    if (s != ring::ReadStatus::ok) {
+      if (o.follow) continue;
+      break;
+    }
+    out.report_lost(peeker->messages_lost());
+    if (!out.print(copy, peeker->messages_read() + peeker->messages_lost() - 1)) break;
+  }
+  return out.exit_code();
+}
+
+}  // namespace
+
 int cmd_tail(const TailOptions& o) {
   install_stop_signals();
+  if (o.peek) return tail_peek(o);
   std::optional<LockFreeBufferReader> reader;
   try {
     ReaderOptions ro;
@@ -200,11 +279,10 @@ int cmd_tail(const TailOptions& o) {
                  "while it runs%s\n",
                  o.ring.c_str(), o.follow ? " (Ctrl-C to stop)" : "");
   }
+  TailPrinter out{o};
   std::vector<std::byte> copy;
-  std::uint64_t shown = 0, undecodable = 0, lost_reported = 0;
-  constexpr auto kWakeEvery = std::chrono::milliseconds(250);  // to notice Ctrl-C while asleep
   try {
-    while (!stop_requested() && (!o.count || shown < *o.count)) {
+    while (!out.done()) {
       std::optional<LockFreeBufferReader::View> view;
       try {
         view = o.follow ? reader->peek(kWakeEvery) : reader->try_peek();
@@ -220,30 +298,14 @@ int cmd_tail(const TailOptions& o) {
       copy.assign(view->data().begin(), view->data().end());
       // Overwrite mode: false means a writer overwrote the message while we copied it.
       if (!reader->release()) continue;
-      // The message's number since this tail started: every one read or lost before it.
-      const std::uint64_t seq = reader->messages_read() + reader->messages_lost() - 1;
-      if (reader->messages_lost() > lost_reported) {
-        std::fprintf(stderr, "stella: tail: %llu message(s) lost (overwritten before they were read)\n",
-                     static_cast<unsigned long long>(reader->messages_lost() - lost_reported));
-        lost_reported = reader->messages_lost();
-      }
-      ++shown;
-      std::string error;
-      const std::optional<std::string> line = render(o.format, copy, error);
-      if (!line) {
-        ++undecodable;
-        std::fprintf(stderr, "stella: tail: message %llu (%zu bytes): %s\n", static_cast<unsigned long long>(seq),
-                     copy.size(), error.c_str());
-        continue;
-      }
-      if (!out_line(*line)) break;
-      std::fflush(stdout);
+      out.report_lost(reader->messages_lost());
+      if (!out.print(copy, reader->messages_read() + reader->messages_lost() - 1)) break;
     }
   } catch (const std::exception& e) {
     fail_line("tail", e.what());
     return kFailed;
   }
-  return undecodable > 0 ? kPartial : kOk;
+  return out.exit_code();
 }
 
 // ---- put --------------------------------------------------------------------------------

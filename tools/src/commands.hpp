@@ -41,7 +41,11 @@ struct TailOptions {
   Format format = Format::text;
   std::optional<std::uint64_t> count;
   bool quiet = false;  // no note on stderr about the reader slot
+  bool peek = false;   // no reader slot: ring::RingPeeker over a read-only mapping
 };
+/// --peek: the longest sleep between polls while waiting for messages (a peeker is not
+/// counted among the sleeping readers, so writers never wake it).
+inline constexpr std::chrono::milliseconds kPeekPoll{10};
 int cmd_tail(const TailOptions& o);
 
 struct PutOptions {

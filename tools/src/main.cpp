@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   std::uint64_t tail_count = 0;
   auto* tail_cmd = app.add_subcommand("tail", "Print a ring's messages as they arrive. An ordinary reader: it takes one "
                                               "of the ring's reader slots while it runs (on a Block ring, writers wait "
-                                              "for it like for any reader)");
+                                              "for it like for any reader); with --peek it takes none");
   tail_cmd->add_option("ring", tail.ring, "The ring")->required();
   tail_cmd->add_option("--from", tail_from, "Start at the oldest message still in the ring, or only new ones")
       ->check(CLI::IsMember({"oldest", "latest"}))->capture_default_str();
@@ -85,6 +85,12 @@ int main(int argc, char** argv) {
       ->check(format_check({"text", "hex", "json", "msgpack", "log"}))->capture_default_str();
   tail_cmd->add_option("-n,--count", tail_count, "Stop after this many messages");
   tail_cmd->add_flag("-q,--quiet", tail.quiet, "No note about the reader slot on stderr");
+  tail_cmd->add_flag("--peek", tail.peek,
+                     "Take no reader slot and write nothing into the ring (it is mapped read-only): writers never "
+                     "wait for it, on a Block ring either. It reads like an Overwrite reader that may be lapped: what "
+                     "writers overwrite (or have reserved to overwrite) before it reads it is skipped and counted as "
+                     "lost; it never prints a torn message. Writers do not wake a "
+                     "peeker: -f polls, sleeping at most 10 ms between checks");
 
   PutOptions put;
   std::string put_format = "text", put_timeout = "5s";

@@ -252,6 +252,84 @@ class RingReader {
   bool barrier_ = false;  // this process can run the process-wide barrier before sleeping
 };
 
+struct PeekerOptions {
+  StartPosition start = StartPosition::oldest;
+  /// Longest sleep between checks while waiting for data (read()). A peeker is not counted
+  /// in data_waiters, so writers never wake it: it sleeps on data_epoch for at most this
+  /// long (growing from 1 ms), and is woken early only when a registered reader is woken.
+  nanoseconds max_poll = std::chrono::milliseconds(10);
+};
+
+/// A slotless reader ("peeker", `stella tail --peek`): reads a ring without taking a reader
+/// slot and without writing a byte into the mapping, so it works over a read-only mapping
+/// and never holds a writer back, in Block mode either (Block writers only wait for
+/// registered readers). It reads like an Overwrite reader that may be lapped, in both
+/// modes: a record is delivered only if its stamp is the cursor's own before the copy, and
+/// after the copy (acquire fence) the stamp is unchanged and tail <= cursor + capacity (no
+/// writer had reserved over it). Otherwise it jumps to oldest_start(tail) and counts the
+/// messages it skipped from the writers' sequence numbers, as RingReader does. In Block mode
+/// tail may run ahead of a slow registered reader without overwriting anything; the peeker
+/// cannot tell, so it skips there too (counted as lost: messages it did not show). It never
+/// runs recovery, never publishes a cursor and never increments data_waiters.
+/// Not thread-safe; the geometry is RingView's, read once at attach.
+class RingPeeker {
+ public:
+  RingPeeker(RingView view, PeekerOptions options = {});
+  RingPeeker(const RingPeeker&) = delete;
+  RingPeeker& operator=(const RingPeeker&) = delete;
+
+  /// Never waits: ok (a message in `out`), empty (nothing to read, or the next record is
+  /// still being written), corrupt (the ring's contents are inconsistent).
+  [[nodiscard]] ReadStatus try_read(std::vector<std::byte>& out);
+  /// Polls (bounded timed sleeps on data_epoch, no busy spin) until a message arrives or
+  /// `timeout` passes (nullopt: forever).
+  [[nodiscard]] ReadStatus read(std::vector<std::byte>& out, std::optional<nanoseconds> timeout);
+
+  [[nodiscard]] std::uint64_t messages_read() const noexcept { return read_; }
+  /// Messages this peeker skipped because writers had (or might have) overwritten them.
+  [[nodiscard]] std::uint64_t messages_lost() const noexcept { return lost_; }
+  /// Records passed without delivering them: aborted, given up, or left by dead writers.
+  [[nodiscard]] std::uint64_t records_skipped() const noexcept { return skipped_; }
+  /// Times it was lapped (jumped forward).
+  [[nodiscard]] std::uint64_t laps() const noexcept { return laps_; }
+  [[nodiscard]] std::uint64_t position() const noexcept { return cursor_; }
+  [[nodiscard]] const RingView& view() const noexcept { return view_; }
+
+  /// Test hook: called with `context` after a record's stamp and word were checked and
+  /// before its payload is copied (where a lapping writer races the copy).
+  void set_copy_hook(void (*hook)(void* context), void* context) noexcept {
+    copy_hook_ = hook;
+    copy_hook_context_ = context;
+  }
+
+ private:
+  enum class Next { message, empty, corrupt };
+  struct WriterTrack {
+    std::uint64_t generation = ~std::uint64_t{0};
+    std::uint64_t next_seq = 0;
+    bool known = false;
+  };
+  Next next_record(std::vector<std::byte>& out);
+  bool overwritten_since(std::uint64_t position) const noexcept;
+  bool jump() noexcept;
+  bool skip_given_up() noexcept;
+  void count_message(std::uint64_t word, std::uint64_t writer_seq) noexcept;
+  void account_writers_below(std::uint64_t position) noexcept;
+
+  RingView view_;
+  PeekerOptions options_;
+  std::uint64_t cursor_ = 0;
+  std::uint64_t cached_tail_ = 0;
+  std::uint64_t read_ = 0;
+  std::uint64_t lost_ = 0;
+  std::uint64_t skipped_ = 0;
+  std::uint64_t laps_ = 0;
+  std::vector<WriterTrack> writers_;
+  bool corrupt_ = false;
+  void (*copy_hook_)(void*) = nullptr;
+  void* copy_hook_context_ = nullptr;
+};
+
 /// What one recovery pass did.
 struct RecoveryReport {
   std::uint32_t records_repaired = 0;
