@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "stella/config/config.hpp"
+#include "stella/daemon/command_extension.hpp"
 #include "stella/daemon/daemon.hpp"
 #include "stella/daemon/status_client.hpp"
 #include "stella/version.hpp"
@@ -113,12 +114,19 @@ int main(int argc, char** argv) {
                                                    "or a summary (exit 0)");
   check->add_option("file", check_path, "The TOML config file")->required();
 
-  // POSIX: SIGPIPE ignored; Windows: the `stop` and `service` subcommands (platform/commands.hpp).
+  // POSIX: SIGPIPE ignored; Windows: the `stop` subcommand (platform/commands.hpp).
   stella::daemon::sys::PlatformCommands platform_commands(app);
+  // Subcommands of parts linked into stellad above the daemon (Windows: windows-service/'s
+  // `service ...`); none on POSIX.
+  auto extensions = stella::daemon::make_command_extensions();
+  for (const auto& extension : extensions) extension->add_to(app);
 
   CLI11_PARSE(app, argc, argv);
 
   if (const std::optional<int> handled = platform_commands.run()) return *handled;
+  for (const auto& extension : extensions) {
+    if (const std::optional<int> handled = extension->run()) return *handled;
+  }
 
   if (run->parsed()) return run_command(config_path, socket, level);
   if (status->parsed()) return status_command(status_socket, status_config, json, timeout_ms);
