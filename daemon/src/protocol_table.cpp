@@ -8,6 +8,34 @@
 
 namespace stella::daemon::protocol {
 
+namespace {
+
+using Row = std::vector<std::string>;
+
+// Left-aligned columns, two spaces apart, each as wide as its widest cell.
+class Columns {
+ public:
+  Columns(const Row& head, const std::vector<Row>& rows) : width_(head.size()) {
+    for (std::size_t c = 0; c < head.size(); ++c) {
+      width_[c] = head[c].size();
+      for (const Row& row : rows) width_[c] = std::max(width_[c], row[c].size());
+    }
+  }
+  void print(std::ostream& out, const Row& row) const {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size()) line += std::string(width_[c] - row[c].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+
+ private:
+  std::vector<std::size_t> width_;
+};
+
+}  // namespace
+
 std::string render_table(const StatusReport& r) {
   std::ostringstream out;
   out << "stellad " << r.daemon.version << " (pid " << r.daemon.pid << "), up " << config::format_uptime(std::chrono::nanoseconds(r.daemon.uptime_ns))
@@ -42,22 +70,10 @@ std::string render_table(const StatusReport& r) {
                     ring && mapped ? std::to_string(s.counters.reaps()) : "-",
                     ring && mapped ? std::to_string(s.counters.readers_evicted) : "-", s.state});
   }
-  std::vector<std::size_t> width(head.size());
-  for (std::size_t c = 0; c < head.size(); ++c) {
-    width[c] = head[c].size();
-    for (const auto& row : rows) width[c] = std::max(width[c], row[c].size());
-  }
-  auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      line += row[c];
-      if (c + 1 < row.size()) line += std::string(width[c] - row[c].size() + 2, ' ');
-    }
-    out << line << "\n";
-  };
-  print_row(head);
+  const Columns columns(head, rows);
+  columns.print(out, head);
   for (std::size_t i = 0; i < r.segments.size(); ++i) {
-    print_row(rows[i]);
+    columns.print(out, rows[i]);
     const SegmentReport& s = r.segments[i];
     if (!s.detail.empty()) out << "    " << s.detail << "\n";
     for (const WriterReport& w : s.writers) {
@@ -81,23 +97,11 @@ std::string render_table(const StatusReport& r) {
                        b.state, std::to_string(b.forwarded), std::to_string(b.received), std::to_string(b.lost),
                        std::to_string(b.publish_errors), std::to_string(b.reconnects), std::to_string(b.in_flight)});
     }
-    std::vector<std::size_t> bwidth(bhead.size());
-    for (std::size_t c = 0; c < bhead.size(); ++c) {
-      bwidth[c] = bhead[c].size();
-      for (const auto& row : brows) bwidth[c] = std::max(bwidth[c], row[c].size());
-    }
-    auto print_brow = [&](const std::vector<std::string>& row) {
-      std::string line;
-      for (std::size_t c = 0; c < row.size(); ++c) {
-        line += row[c];
-        if (c + 1 < row.size()) line += std::string(bwidth[c] - row[c].size() + 2, ' ');
-      }
-      out << line << "\n";
-    };
+    const Columns bcolumns(bhead, brows);
     out << "\n";
-    print_brow(bhead);
+    bcolumns.print(out, bhead);
     for (std::size_t i = 0; i < r.bridges.size(); ++i) {
-      print_brow(brows[i]);
+      bcolumns.print(out, brows[i]);
       const BridgeReport& b = r.bridges[i];
       if (b.duplicates != 0 || b.backpressure_waits != 0) {
         out << "    duplicates " << b.duplicates << "  backpressure waits " << b.backpressure_waits << "\n";
