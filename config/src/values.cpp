@@ -1,4 +1,5 @@
-// Value syntax: sizes, durations, modes, enum names, and the "did you mean" helper.
+// Value syntax: parsing sizes, durations and metrics addresses (the units and the
+// formatters are format.hpp's), enum names, and the "did you mean" helper.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -7,45 +8,11 @@
 
 #include "detail.hpp"
 #include "stella/config/config.hpp"
+#include "stella/config/enum_names.hpp"
 
 namespace stella::config {
 
 namespace {
-
-struct Unit {
-  std::string_view name;
-  std::uint64_t factor;
-};
-
-constexpr std::uint64_t kKi = 1024;
-// Binary units first: format_size prints in them.
-constexpr std::array<Unit, 9> kSizeUnits{{
-    {"B", 1},
-    {"KiB", kKi},
-    {"MiB", kKi * kKi},
-    {"GiB", kKi * kKi * kKi},
-    {"TiB", kKi * kKi * kKi * kKi},
-    {"KB", 1000},
-    {"MB", 1000 * 1000},
-    {"GB", 1000 * 1000 * 1000},
-    {"TB", std::uint64_t{1000} * 1000 * 1000 * 1000},
-}};
-constexpr std::string_view kSizeUnitList = "B, KiB, MiB, GiB, TiB, KB, MB, GB, TB";
-
-struct DurationUnit {
-  std::string_view name;
-  std::int64_t nanoseconds;
-};
-// Largest first: format_duration picks the first that divides exactly.
-constexpr std::array<DurationUnit, 6> kDurationUnits{{
-    {"h", std::int64_t{3600} * 1000 * 1000 * 1000},
-    {"m", std::int64_t{60} * 1000 * 1000 * 1000},
-    {"s", 1000 * 1000 * 1000},
-    {"ms", 1000 * 1000},
-    {"us", 1000},
-    {"ns", 1},
-}};
-constexpr std::string_view kDurationUnitList = "ns, us, ms, s, m, h";
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -111,7 +78,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::string* why)
   std::string_view unit;
   if (!split_number(text, number, unit, "size", "64MiB", why)) return std::nullopt;
   if (unit.empty()) return number;  // plain bytes, like a TOML integer
-  for (const Unit& u : kSizeUnits) {
+  for (const SizeUnit& u : kSizeUnits) {
     if (u.name == unit) {
       if (number > std::numeric_limits<std::uint64_t>::max() / u.factor) {
         set(why, "size " + in_quotes(text) + " is too large");
@@ -121,7 +88,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::string* why)
     }
   }
   std::vector<std::string_view> names;
-  for (const Unit& u : kSizeUnits) names.push_back(u.name);
+  for (const SizeUnit& u : kSizeUnits) names.push_back(u.name);
   set(why, "bad unit " + in_quotes(unit) + case_hint(unit, kSizeUnitList, names));
   return std::nullopt;
 }
@@ -149,34 +116,6 @@ std::optional<Duration> parse_duration(std::string_view text, std::string* why) 
   for (const DurationUnit& u : kDurationUnits) names.push_back(u.name);
   set(why, "bad duration unit " + in_quotes(unit) + case_hint(unit, kDurationUnitList, names));
   return std::nullopt;
-}
-
-std::string format_size(std::uint64_t bytes) {
-  if (bytes == 0) return "0 B";
-  // Largest binary unit that divides exactly; otherwise plain bytes.
-  for (std::size_t i = 5; i-- > 1;) {
-    const Unit& u = kSizeUnits[i];
-    if (bytes % u.factor == 0) return std::to_string(bytes / u.factor) + " " + std::string(u.name);
-  }
-  return std::to_string(bytes) + " B";
-}
-
-std::string format_duration(Duration duration) {
-  const std::int64_t ns = duration.count();
-  if (ns == 0) return "0s";
-  for (const DurationUnit& u : kDurationUnits) {
-    if (ns % u.nanoseconds == 0) return std::to_string(ns / u.nanoseconds) + std::string(u.name);
-  }
-  return std::to_string(ns) + "ns";
-}
-
-std::string format_mode(std::uint32_t mode) {
-  std::string out(4, '0');
-  for (int i = 3; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = static_cast<char>('0' + (mode & 7U));
-    mode >>= 3;
-  }
-  return out;
 }
 
 // ---- metrics address ----------------------------------------------------------------------
@@ -249,36 +188,12 @@ std::optional<MetricsAddress> parse_metrics_address(std::string_view text, std::
   return a;
 }
 
-std::string_view to_string(LogLevel level) noexcept {
-  switch (level) {
-    case LogLevel::trace: return "trace";
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
-    case LogLevel::critical: return "critical";
-    case LogLevel::off: return "off";
-  }
-  return "?";
-}
-
-std::string_view to_string(SegmentKind kind) noexcept {
-  return kind == SegmentKind::ring ? "ring" : "blob";
-}
-
-std::string_view to_string(RingMode mode) noexcept {
-  return mode == RingMode::overwrite ? "overwrite" : "block";
-}
-
-std::string_view to_string(RemovePolicy policy) noexcept {
-  return policy == RemovePolicy::when_unused ? "when-unused" : "immediately";
-}
-
-std::string_view to_string(BridgeDirection direction) noexcept {
-  return direction == BridgeDirection::out ? "out" : "in";
-}
-
-std::string_view to_string(BridgeStart start) noexcept { return start == BridgeStart::oldest ? "oldest" : "latest"; }
+std::string_view to_string(LogLevel level) noexcept { return enum_name(level); }
+std::string_view to_string(SegmentKind kind) noexcept { return enum_name(kind); }
+std::string_view to_string(RingMode mode) noexcept { return enum_name(mode); }
+std::string_view to_string(RemovePolicy policy) noexcept { return enum_name(policy); }
+std::string_view to_string(BridgeDirection direction) noexcept { return enum_name(direction); }
+std::string_view to_string(BridgeStart start) noexcept { return enum_name(start); }
 
 namespace detail {
 

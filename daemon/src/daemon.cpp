@@ -1,9 +1,9 @@
 #include "stella/common/platform/barrier.hpp"
+#include "stella/common/platform/process.hpp"
 #include "stella/daemon/daemon.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <asio.hpp>
@@ -219,7 +219,7 @@ struct Daemon::Impl {
   protocol::StatusReport status() {
     protocol::DaemonReport d;
     d.version = std::string(stella::version());
-    d.pid = static_cast<std::uint64_t>(::getpid());
+    d.pid = platform::current_process().pid;
     d.uptime_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count());
     d.config = options.config_path.string();
     d.socket = config.daemon.socket.string();
@@ -373,7 +373,7 @@ struct Daemon::Impl {
   void write_pid_file() {
     if (!config.daemon.pid_file) return;
     std::ofstream out(*config.daemon.pid_file, std::ios::trunc);
-    out << ::getpid() << "\n";
+    out << platform::current_process().pid << "\n";
     if (!out) throw StartupError("cannot write the pid file " + config.daemon.pid_file->string());
     pid_file_written = true;
   }

@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "stella/config/config.hpp"
+#include "stella/config/enum_names.hpp"
+#include "stella/daemon/command_extension.hpp"
 #include "stella/daemon/daemon.hpp"
 #include "stella/daemon/status_client.hpp"
 #include "stella/version.hpp"
@@ -19,12 +21,7 @@ int run_command(const std::string& config_path, const std::string& socket, const
   daemon::DaemonOptions options;
   options.config_path = config_path;
   if (!socket.empty()) options.socket = socket;
-  if (!level.empty()) {
-    static const char* const names[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-    for (int i = 0; i < 7; ++i) {
-      if (level == names[i]) options.log_level = static_cast<config::LogLevel>(i);
-    }
-  }
+  if (!level.empty()) options.log_level = config::enum_from_name<config::LogLevel>(level);
   try {
     daemon::Daemon d(std::move(options));
     return d.run();
@@ -95,7 +92,7 @@ int main(int argc, char** argv) {
   run->add_option("-c,--config", config_path, "The TOML config file")->required();
   run->add_option("--socket", socket, "Serve status on this socket instead of daemon.socket");
   run->add_option("--log-level", level, "Override daemon.log_level")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+      ->check(CLI::IsMember(stella::config::enum_name_list<stella::config::LogLevel>()));
 
   std::string status_socket, status_config;
   bool json = false;
@@ -113,12 +110,19 @@ int main(int argc, char** argv) {
                                                    "or a summary (exit 0)");
   check->add_option("file", check_path, "The TOML config file")->required();
 
-  // POSIX: SIGPIPE ignored; Windows: the `stop` and `service` subcommands (platform/commands.hpp).
+  // POSIX: SIGPIPE ignored; Windows: the `stop` subcommand (platform/commands.hpp).
   stella::daemon::sys::PlatformCommands platform_commands(app);
+  // Subcommands of parts linked into stellad above the daemon (Windows: windows-service/'s
+  // `service ...`); none on POSIX.
+  auto extensions = stella::daemon::make_command_extensions();
+  for (const auto& extension : extensions) extension->add_to(app);
 
   CLI11_PARSE(app, argc, argv);
 
   if (const std::optional<int> handled = platform_commands.run()) return *handled;
+  for (const auto& extension : extensions) {
+    if (const std::optional<int> handled = extension->run()) return *handled;
+  }
 
   if (run->parsed()) return run_command(config_path, socket, level);
   if (status->parsed()) return status_command(status_socket, status_config, json, timeout_ms);

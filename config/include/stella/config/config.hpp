@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "stella/common/platform/shm.hpp"
+#include "stella/config/format.hpp"
 
 namespace stella::config {
 
@@ -172,14 +173,9 @@ struct BridgeConfig {
   Duration reconnect_wait = std::chrono::milliseconds(250);  // first backoff step (doubles)
   Duration max_reconnect_wait = std::chrono::seconds(5);     // backoff ceiling
   Location location;  // of this bridge's [[bridge]] header
-  friend bool operator==(const BridgeConfig& a, const BridgeConfig& b) {
-    // Equal settings (the location aside): a reload keeps such a bridge running.
-    return a.name == b.name && a.segment == b.segment && a.direction == b.direction && a.subject == b.subject &&
-           a.urls == b.urls && a.jetstream == b.jetstream && a.stream == b.stream && a.replicas == b.replicas &&
-           a.durable == b.durable && a.start == b.start && a.ack_timeout == b.ack_timeout &&
-           a.max_in_flight == b.max_in_flight && a.batch == b.batch && a.write_timeout == b.write_timeout &&
-           a.reconnect_wait == b.reconnect_wait && a.max_reconnect_wait == b.max_reconnect_wait;
-  }
+  /// Equal settings (the location aside): a reload keeps such a bridge running. Every key
+  /// of config/src/bridge_keys.cpp takes part.
+  friend bool operator==(const BridgeConfig& a, const BridgeConfig& b);
 };
 
 struct Config {
@@ -273,11 +269,6 @@ struct ReloadPlan {
 /// Parse a metrics address: "HOST:PORT" (HOST an IPv4 literal, "[IPv6]" or "localhost"),
 /// or a bare "PORT"/":PORT" on 127.0.0.1. Ports are 1-65535.
 [[nodiscard]] std::optional<MetricsAddress> parse_metrics_address(std::string_view text, std::string* why = nullptr);
-/// "64 MiB", "1000 B": the largest binary unit that divides the size exactly, else bytes.
-[[nodiscard]] std::string format_size(std::uint64_t bytes);
-/// "100ms", "2s", "1m": exact in the largest unit that divides it.
-[[nodiscard]] std::string format_duration(Duration duration);
-/// "0660".
-[[nodiscard]] std::string format_mode(std::uint32_t mode);
+// format_size, format_duration and format_mode: stella/config/format.hpp (included above).
 
 }  // namespace stella::config
