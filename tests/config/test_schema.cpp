@@ -96,6 +96,7 @@ TEST_CASE("config_schema: a change of any [[segment]] key is seen by a reload") 
       {"owner", "owner = 0"},                  {"group", "group = 0"},
       {"reader_group", "reader_group = 0"},    {"writer_group", "writer_group = 0"},
       {"remove", "remove = \"immediately\""},  {"lag_warning", "lag_warning = 0.25"},
+      {"schema", "schema = \"market.Quote@2\""},
   };
   CHECK(changed.size() == schema_keys(Section::segment).size());
   const std::map<std::string, std::string> base = {{"name", "name = \"r\""}, {"kind", "kind = \"ring\""},
