@@ -107,7 +107,7 @@ Segment Segment::create(std::string_view name, const SegmentSpec& spec, const pl
   h->area_offset = area_offset;
   h->area_size = spec.area_size;
   for (int i = 0; i < 4; ++i) h->params[i] = spec.params[i];
-  std::memcpy(h->schema, spec.schema.data(), spec.schema.size());
+  if (!spec.schema.empty()) std::memcpy(h->schema, spec.schema.data(), spec.schema.size());  // data() may be null
   const auto me = platform::current_process();
   h->creator_pid = me.pid;
   h->creator_start_time = me.start_time;
