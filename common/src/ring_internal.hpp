@@ -114,6 +114,19 @@ std::optional<std::uint64_t> begin_slot_claim(Slot& s, const SlotIdentity& me) {
 /// free, or drops it once a later lap covers it. Returns whether the entry is gone.
 bool resolve_given_up(const RingView& v, std::uint32_t idx) noexcept;
 
+/// Loss accounting shared by RingReader and RingPeeker (ring_tracking.cpp).
+/// Starts `tracks` at `cursor`: what each writer slot committed before it is not ours.
+void track_writers_from(const RingView& v, std::uint64_t cursor, std::vector<WriterTrack>& tracks) noexcept;
+/// We skip everything below `position`: returns the messages lost by writers whose last
+/// commit lies below it (a writer with records on both sides is counted by its next gap).
+std::uint64_t account_writers_below(const RingView& v, std::uint64_t position, std::vector<WriterTrack>& tracks) noexcept;
+/// Counts a delivered message (its record word and writer sequence): returns the messages
+/// of that writer lost before it.
+std::uint64_t count_message(std::vector<WriterTrack>& tracks, std::uint64_t word, std::uint64_t writer_seq) noexcept;
+/// The size of a given-up reservation announced at `position` in a writer slot, if any
+/// (and sane); readers skip it.
+std::optional<std::uint64_t> given_up_at(const RingView& v, std::uint64_t position) noexcept;
+
 /// Wakes everyone who sleeps on the ring (after a repair).
 void wake_all(RingControl& c) noexcept;
 

@@ -5,9 +5,7 @@
 // both modes, and when lapped jumps to oldest_start(tail) counting what it skipped. See
 // ring.hpp and docs/ring.md ("Peeking without a slot").
 //
-// count_message, account_writers_below and skip_given_up are copies of RingReader's
-// (ring_reader.cpp), trimmed to loads: that file is not this one's to change, and the
-// reader's versions are private members.
+// Loss accounting and given-up skipping are RingReader's, shared in ring_tracking.cpp.
 #include <algorithm>
 #include <thread>
 
@@ -29,21 +27,7 @@ RingPeeker::RingPeeker(RingView view, PeekerOptions options) : view_(std::move(v
   cached_tail_ = cursor_;
   // What each writer slot committed before our start is not ours to read (nor lost); as
   // RingReader::place_cursor.
-  for (std::uint32_t i = 0; i < view_.geo.max_writers; ++i) {
-    const WriterSlot& w = view_.writers[i];
-    WriterTrack& track = writers_[i];
-    const std::uint64_t o = w.owner.load(mo_acquire);
-    track.generation = owner_generation(o) & 0xFF;
-    const std::uint64_t count = w.messages_written.load(mo_acquire);  // pairs with commit's release
-    const std::uint64_t last = w.last_commit.load(mo_relaxed);
-    track.known = last == kNoPosition || last < cursor_;
-    track.next_seq = count;
-    if (owner_state(o) == SlotState::free) {  // the next writer here is a new generation
-      track.generation = (owner_generation(o) + 1) & 0xFF;
-      track.next_seq = 0;
-      track.known = true;
-    }
-  }
+  detail::track_writers_from(view_, cursor_, writers_);
 }
 
 bool RingPeeker::overwritten_since(std::uint64_t position) const noexcept {
@@ -72,51 +56,21 @@ bool RingPeeker::jump() noexcept {
 }
 
 void RingPeeker::account_writers_below(std::uint64_t position) noexcept {
-  // As RingReader::account_writers_below: each writer whose last commit lies below the
-  // position we jump to has nothing more there for us; its count since our last message
-  // from it is lost. A writer with records on both sides is counted by its next gap.
-  for (std::uint32_t i = 0; i < view_.geo.max_writers; ++i) {
-    const WriterSlot& w = view_.writers[i];
-    WriterTrack& track = writers_[i];
-    const std::uint64_t o1 = w.owner.load(mo_acquire);
-    const std::uint64_t gen = owner_generation(o1) & 0xFF;
-    if (track.generation != gen) track = WriterTrack{gen, 0, true};
-    if (!track.known) continue;
-    const std::uint64_t count = w.messages_written.load(mo_acquire);
-    const std::uint64_t last = w.last_commit.load(mo_relaxed);
-    if (w.owner.load(mo_relaxed) != o1) continue;  // taken over while we looked
-    if ((last == kNoPosition || last < position) && count > track.next_seq) {
-      lost_ += count - track.next_seq;
-      track.next_seq = count;
-    }
-  }
+  lost_ += detail::account_writers_below(view_, position, writers_);
 }
 
 void RingPeeker::count_message(std::uint64_t word, std::uint64_t writer_seq) noexcept {
-  const std::uint32_t slot = word_writer(word);
-  if (slot >= writers_.size()) return;  // not a slot of this ring: nothing to account
-  WriterTrack& track = writers_[slot];
-  const std::uint64_t gen = word_generation(word);
-  if (track.generation != gen) track = WriterTrack{gen, 0, true};
-  if (track.known && writer_seq > track.next_seq) lost_ += writer_seq - track.next_seq;
-  track.next_seq = writer_seq + 1;
-  track.known = true;
+  lost_ += detail::count_message(writers_, word, writer_seq);
 }
 
 bool RingPeeker::skip_given_up() noexcept {
-  // The record at the cursor is not there: a writer that gave up its reservation (or
+  // The record at the cursor is not there yet: a writer that gave up its reservation (or
   // recovery, for a dead one) announces it in its slot until it is filled.
-  for (std::uint32_t i = 0; i < view_.geo.max_writers; ++i) {
-    const WriterSlot& w = view_.writers[i];
-    const std::uint64_t g = w.given_up_pos.load(mo_acquire) & ~(std::uint64_t{1} << 63);
-    if (g != cursor_) continue;
-    const std::uint64_t size = w.given_up_size.load(mo_relaxed);
-    if (size == 0 || size % kRecordAlignment != 0 || size > view_.geo.capacity / 2) return false;
-    cursor_ += size;
-    ++skipped_;
-    return true;
-  }
-  return false;
+  const auto size = detail::given_up_at(view_, cursor_);
+  if (!size) return false;
+  cursor_ += *size;
+  ++skipped_;
+  return true;
 }
 
 RingPeeker::Next RingPeeker::next_record(std::vector<std::byte>& out) {

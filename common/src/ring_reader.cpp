@@ -88,21 +88,7 @@ void RingReader::place_cursor(StartPosition start) {
   if (start == StartPosition::latest || pending_corrupt_) cursor_ = t & ~(kRecordAlignment - 1);
   cached_tail_ = cursor_;
   // What each writer slot has committed before our start is not ours to read (nor lost).
-  for (std::uint32_t i = 0; i < view_.geo.max_writers; ++i) {
-    const WriterSlot& w = view_.writers[i];
-    WriterTrack& track = writers_[i];
-    const std::uint64_t o = w.owner.load(mo_acquire);
-    track.generation = owner_generation(o) & 0xFF;
-    const std::uint64_t count = w.messages_written.load(mo_acquire);  // pairs with commit's release
-    const std::uint64_t last = w.last_commit.load(mo_relaxed);
-    track.known = last == kNoPosition || last < cursor_;
-    track.next_seq = count;
-    if (owner_state(o) == SlotState::free) {  // the next writer here is a new generation
-      track.generation = (owner_generation(o) + 1) & 0xFF;
-      track.next_seq = 0;
-      track.known = true;
-    }
-  }
+  detail::track_writers_from(view_, cursor_, writers_);
   published_ = cursor_;
   slot_ptr_->cursor.store(cursor_, mo_release);
 }
@@ -183,24 +169,7 @@ bool RingReader::overwritten_since(std::uint64_t position) const noexcept {
 }
 
 void RingReader::account_writers_below(std::uint64_t position) noexcept {
-  // We skip everything below `position`: each writer whose last commit lies below it has
-  // nothing more there for us, so its count since our last message from it is lost. (A
-  // writer with records on both sides is counted by the sequence gap of its next message.)
-  for (std::uint32_t i = 0; i < view_.geo.max_writers; ++i) {
-    const WriterSlot& w = view_.writers[i];
-    WriterTrack& track = writers_[i];
-    const std::uint64_t o1 = w.owner.load(mo_acquire);
-    const std::uint64_t gen = owner_generation(o1) & 0xFF;
-    if (track.generation != gen) track = WriterTrack{gen, 0, true};  // a writer new since we last looked
-    if (!track.known) continue;
-    const std::uint64_t count = w.messages_written.load(mo_acquire);  // pairs with commit's release
-    const std::uint64_t last = w.last_commit.load(mo_relaxed);
-    if (w.owner.load(mo_relaxed) != o1) continue;  // taken over while we looked
-    if ((last == kNoPosition || last < position) && count > track.next_seq) {
-      lost_ += count - track.next_seq;
-      track.next_seq = count;
-    }
-  }
+  lost_ += detail::account_writers_below(view_, position, writers_);
 }
 
 RingReader::Next RingReader::found_corrupt() noexcept {
@@ -237,14 +206,7 @@ void RingReader::resync() noexcept {
 }
 
 void RingReader::count_message(std::uint64_t word, std::uint64_t writer_seq) noexcept {
-  const std::uint32_t slot = word_writer(word);
-  if (slot >= writers_.size()) return;  // not a slot of this ring: nothing to account
-  WriterTrack& track = writers_[slot];
-  const std::uint64_t gen = word_generation(word);
-  if (track.generation != gen) track = WriterTrack{gen, 0, true};  // a writer new since we looked
-  if (track.known && writer_seq > track.next_seq) lost_ += writer_seq - track.next_seq;
-  track.next_seq = writer_seq + 1;
-  track.known = true;
+  lost_ += detail::count_message(writers_, word, writer_seq);
 }
 
 std::uint64_t RingReader::skip_marks() const noexcept {
@@ -255,19 +217,13 @@ std::uint64_t RingReader::skip_marks() const noexcept {
 }
 
 bool RingReader::skip_given_up() noexcept {
-  // Slow path, when the record at the cursor is not there yet: a writer that gave up its
-  // reservation (or recovery, for a dead one) announces it in its slot until it is filled.
-  for (std::uint32_t i = 0; i < view_.geo.max_writers; ++i) {
-    const WriterSlot& w = view_.writers[i];
-    const std::uint64_t g = w.given_up_pos.load(mo_acquire) & ~(std::uint64_t{1} << 63);
-    if (g != cursor_) continue;
-    const std::uint64_t size = w.given_up_size.load(mo_relaxed);
-    if (size == 0 || size % kRecordAlignment != 0 || size > view_.geo.capacity / 2) return false;
-    cursor_ += size;
-    ++skipped_;
-    return true;
-  }
-  return false;
+  // The record at the cursor is not there yet: a writer that gave up its reservation (or
+  // recovery, for a dead one) announces it in its slot until it is filled.
+  const auto size = detail::given_up_at(view_, cursor_);
+  if (!size) return false;
+  cursor_ += *size;
+  ++skipped_;
+  return true;
 }
 
 RingReader::Next RingReader::next_record(bool copy, std::vector<std::byte>* out, RecordView* view) {

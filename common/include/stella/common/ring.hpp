@@ -176,6 +176,16 @@ struct RecordView {
   std::uint64_t position = 0;  // the record's position in the ring: unique and increasing
 };
 
+namespace detail {
+/// What a reader (or a peeker) knows of one writer slot, to count messages it missed: the
+/// slot generation its next sequence number belongs to (low 8 bits, as in record words).
+struct WriterTrack {
+  std::uint64_t generation = ~std::uint64_t{0};
+  std::uint64_t next_seq = 0;
+  bool known = false;  // next_seq is exact for this generation
+};
+}  // namespace detail
+
 /// One reader: owns a reader slot while it lives. Not thread-safe.
 class RingReader {
  public:
@@ -207,11 +217,7 @@ class RingReader {
 
  private:
   enum class Next { message, empty, blocked, corrupt, evicted };
-  struct WriterTrack {
-    std::uint64_t generation = ~std::uint64_t{0};  // slot generation the next sequence belongs to
-    std::uint64_t next_seq = 0;
-    bool known = false;  // next_seq is exact for this generation
-  };
+  using WriterTrack = detail::WriterTrack;
   Next next_record(bool copy, std::vector<std::byte>* out, RecordView* view);
   ReadStatus wait_loop(std::optional<nanoseconds> timeout, bool copy, std::vector<std::byte>* out, RecordView* view);
   bool data_available() const noexcept;
@@ -304,11 +310,7 @@ class RingPeeker {
 
  private:
   enum class Next { message, empty, corrupt };
-  struct WriterTrack {
-    std::uint64_t generation = ~std::uint64_t{0};
-    std::uint64_t next_seq = 0;
-    bool known = false;
-  };
+  using WriterTrack = detail::WriterTrack;
   Next next_record(std::vector<std::byte>& out);
   bool overwritten_since(std::uint64_t position) const noexcept;
   bool jump() noexcept;
